@@ -1,0 +1,44 @@
+//! The desktop viewer (eframe/egui).
+//!
+//! Kept apart as in rerun's viewer: [`state`] holds what the app knows, the panels draw it,
+//! and background work (model checks now; the analysis pipeline as it lands) runs on worker
+//! threads that send plain data over channels. The UI thread never touches a tensor.
+
+pub mod state;
+mod ui;
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+
+/// How the viewer was asked to start.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A video to open at start; the bundled demo dialogue when `None`.
+    pub file: Option<PathBuf>,
+    pub threads: usize,
+    pub force_cpu: bool,
+}
+
+/// The demo dialogue shipped in `assets/`.
+pub fn demo_video() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_dialogue.mp4")
+}
+
+/// Open the viewer window and run until it is closed.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("AMuSE viewer")
+            .with_inner_size([1280.0, 800.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "AMuSE viewer",
+        native,
+        Box::new(move |cc| Ok(Box::new(ui::ViewerApp::new(cc.egui_ctx.clone(), options)))),
+    )
+    // eframe::Error is not Send: turn it into text before it meets anyhow.
+    .map_err(|e| anyhow!("could not open a window: {e} (is a display available? try `xvfb-run`)"))
+}

@@ -1,0 +1,93 @@
+//! The `amuse` command line: the viewer by default, and headless subcommands.
+//!
+//! Exit codes: 0 success, 1 an error with a message (bad input, failed run),
+//! 2 usage error (clap), 3 the installation is incomplete (models missing or corrupt).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::device;
+
+/// Exit code when model files are missing or corrupt.
+pub const EXIT_SETUP: u8 = 3;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "amuse",
+    version,
+    about = "Speaker emotion recognition in group conversations, with explanations"
+)]
+pub struct Cli {
+    /// LibTorch intra-op CPU threads (default: $AMUSE_THREADS, else half the cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// Stay on the CPU even when CUDA is available.
+    #[arg(long, global = true)]
+    pub cpu: bool,
+    /// The models folder (default: $AMUSE_MODELS, else models/ of the source tree).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub models: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the viewer, optionally on a video (the default when no subcommand is given).
+    View {
+        /// A dialogue video; its transcript (.srt/.vtt/.csv of the same name) is found beside it.
+        file: Option<PathBuf>,
+    },
+    /// Show versions, the device and the state of every model file.
+    Doctor,
+}
+
+/// Parse the command line, run, and map errors to exit codes with a message on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AMUSE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    if let Some(dir) = &cli.models {
+        // SAFETY: set before any other thread is started.
+        unsafe { std::env::set_var("AMUSE_MODELS", dir) };
+    }
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<crate::manifest::ModelError>().is_some() {
+                ExitCode::from(EXIT_SETUP)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let threads = cli.threads.unwrap_or_else(device::threads_from_env);
+    match cli.command.unwrap_or(Command::View { file: None }) {
+        Command::Doctor => {
+            let info = device::init(threads, cli.cpu);
+            let report = crate::doctor::inspect(info);
+            print!("{}", crate::doctor::render(&report));
+            Ok(if report.healthy() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_SETUP)
+            })
+        }
+        Command::View { file } => {
+            crate::app::run(crate::app::Options {
+                file,
+                threads,
+                force_cpu: cli.cpu,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

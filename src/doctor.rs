@@ -1,0 +1,121 @@
+//! `amuse doctor`: what this installation has, and what to run to fix what it lacks.
+
+use std::fmt::Write as _;
+
+use crate::device::DeviceInfo;
+use crate::manifest::{models_dir, FileStatus, ModelStore, FIX_HINT};
+
+/// The tch crate version this build links (kept in step with Cargo.toml).
+pub const TCH_VERSION: &str = "0.26";
+
+/// One row of the model table.
+#[derive(Debug, Clone)]
+pub struct ModelRow {
+    pub name: String,
+    pub file: String,
+    pub status: FileStatus,
+    pub source: String,
+}
+
+/// Everything `amuse doctor` reports.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub libtorch: String,
+    pub ffmpeg: String,
+    pub device: DeviceInfo,
+    pub models_dir: String,
+    /// `Err` carries the manifest problem (with the fix) when there is no usable manifest.
+    pub models: Result<Vec<ModelRow>, String>,
+}
+
+impl Report {
+    /// True when every model file is present and matches its checksum.
+    pub fn healthy(&self) -> bool {
+        matches!(&self.models, Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.status == FileStatus::Ok))
+    }
+}
+
+/// LibTorch version, read from the `version.py` beside the linked library.
+pub fn libtorch_version() -> String {
+    let lib = env!("AMUSE_LIBTORCH_LIB");
+    let version_py = std::path::Path::new(lib).join("../version.py");
+    let version = std::fs::read_to_string(&version_py).ok().and_then(|text| {
+        text.lines().find_map(|l| {
+            l.strip_prefix("__version__ = ")
+                .map(|v| v.trim_matches(['\'', '"']).to_owned())
+        })
+    });
+    format!("{} ({lib})", version.unwrap_or_else(|| "unknown version".to_owned()))
+}
+
+fn av_version(v: u32) -> String {
+    format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff)
+}
+
+/// FFmpeg library versions (libavformat / libavcodec / libavutil).
+pub fn ffmpeg_version() -> String {
+    format!(
+        "libavformat {}, libavcodec {}, libavutil {}",
+        av_version(ffmpeg_next::format::version()),
+        av_version(ffmpeg_next::codec::version()),
+        av_version(ffmpeg_next::util::version())
+    )
+}
+
+/// Inspect the installation (hashes every model file: a second or two for MPNet).
+pub fn inspect(device: DeviceInfo) -> Report {
+    let models = ModelStore::open_default().map_err(|e| e.to_string()).map(|store| {
+        store
+            .entries()
+            .map(|(name, entry)| ModelRow {
+                name: name.to_owned(),
+                file: entry.file.clone(),
+                status: store.status(name).unwrap_or(FileStatus::Missing),
+                source: match (&entry.source_package, &entry.source_version) {
+                    (Some(p), Some(v)) if !p.contains("==") => format!("{p}=={v}"),
+                    (Some(p), _) => p.clone(),
+                    _ => String::new(),
+                },
+            })
+            .collect()
+    });
+    Report {
+        libtorch: libtorch_version(),
+        ffmpeg: ffmpeg_version(),
+        device,
+        models_dir: models_dir().display().to_string(),
+        models,
+    }
+}
+
+/// Render the report as the text `amuse doctor` prints.
+pub fn render(report: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "amuse {}", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(s, "tch       {TCH_VERSION}");
+    let _ = writeln!(s, "LibTorch  {}", report.libtorch);
+    let _ = writeln!(s, "FFmpeg    {}", report.ffmpeg);
+    let _ = writeln!(s, "device    {}  [{}]", report.device.name, report.device.cuda_note);
+    let _ = writeln!(s, "models    {}", report.models_dir);
+    match &report.models {
+        Err(problem) => {
+            let _ = writeln!(s, "  !! {problem}");
+        }
+        Ok(rows) => {
+            for row in rows {
+                let status = match &row.status {
+                    FileStatus::Ok => "ok (checksum)".to_owned(),
+                    FileStatus::Missing => "MISSING".to_owned(),
+                    FileStatus::ChecksumMismatch { .. } => "CORRUPT (checksum mismatch)".to_owned(),
+                };
+                let _ = writeln!(s, "  {:<24} {:<30} {:<28} {}", row.name, row.file, status, row.source);
+            }
+        }
+    }
+    if report.healthy() {
+        let _ = writeln!(s, "all model files present and intact");
+    } else {
+        let _ = writeln!(s, "to fix: {FIX_HINT}");
+    }
+    s
+}

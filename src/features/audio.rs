@@ -1,0 +1,90 @@
+//! Speech and sound encoders (Section III-A3): Whisper-tiny encoder frames `[e, 384]` over
+//! the utterance's real length, and the aisfx sound CNN's blocks `[b, 512]`.
+//!
+//! The paper uses PaSST (AudioSet); no PaSST weights ship in a package reachable here, so
+//! the Whisper encoder (speech content and prosody) and aisfx (general sound) stand in;
+//! `amuse bench`/the model card say which served emotion better on RAVDESS dev actors.
+
+use anyhow::Result;
+use tch::{Device, Kind, Tensor};
+
+use super::torchscript::TorchScript;
+use crate::manifest::ModelStore;
+
+/// Whisper's input: 30 s of 16 kHz audio.
+pub const WHISPER_SAMPLES: usize = 480_000;
+/// Samples per Whisper encoder frame (hop 160, stride-2 convolution).
+pub const WHISPER_HOP: usize = 320;
+pub const WHISPER_DIM: i64 = 384;
+/// aisfx input rate.
+pub const SOUND_RATE: u32 = 44_100;
+pub const SOUND_DIM: i64 = 512;
+/// Shortest input aisfx accepts: one block of 100 frames (hop 441 samples at 44.1 kHz).
+const SOUND_MIN_SAMPLES: usize = 44_100;
+
+pub struct SpeechEncoder {
+    module: TorchScript,
+}
+
+impl SpeechEncoder {
+    pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
+        Ok(Self {
+            module: TorchScript::load(store, "speech_whisper_encoder", device)?,
+        })
+    }
+
+    /// `[e, 384]` frames for 16 kHz mono audio of any length (30 s windows, concatenated);
+    /// `e = ceil(len / 320)`, at least 1.
+    pub fn encode(&self, samples: &[f32]) -> Result<Tensor> {
+        let mut parts = Vec::new();
+        let windows: Vec<&[f32]> = if samples.is_empty() {
+            vec![&[][..]]
+        } else {
+            samples.chunks(WHISPER_SAMPLES).collect()
+        };
+        for window in windows {
+            let mut padded = vec![0f32; WHISPER_SAMPLES];
+            padded[..window.len()].copy_from_slice(window);
+            let frames = window
+                .len()
+                .div_ceil(WHISPER_HOP)
+                .clamp(1, WHISPER_SAMPLES / WHISPER_HOP) as i64;
+            let out = self.module.forward(&[Tensor::from_slice(&padded).unsqueeze(0)])?;
+            parts.push(
+                out[0]
+                    .get(0)
+                    .narrow(0, 0, frames)
+                    .to_device(Device::Cpu)
+                    .to_kind(Kind::Float),
+            );
+        }
+        Ok(Tensor::cat(&parts, 0).contiguous())
+    }
+}
+
+pub struct SoundEncoder {
+    module: TorchScript,
+}
+
+impl SoundEncoder {
+    pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
+        Ok(Self {
+            module: TorchScript::load(store, "sound_aisfx", device)?,
+        })
+    }
+
+    /// `[b, 512]` blocks for 44.1 kHz mono audio (peak-normalised here; padded to 1 s).
+    pub fn encode(&self, samples: &[f32]) -> Result<Tensor> {
+        let peak = samples.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let mut x: Vec<f32> = if peak > 1e-6 {
+            samples.iter().map(|v| v / peak).collect()
+        } else {
+            samples.to_vec()
+        };
+        if x.len() < SOUND_MIN_SAMPLES {
+            x.resize(SOUND_MIN_SAMPLES, 0.0);
+        }
+        let out = self.module.forward(&[Tensor::from_slice(&x)])?;
+        Ok(out[0].to_device(Device::Cpu).to_kind(Kind::Float).contiguous())
+    }
+}

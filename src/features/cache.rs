@@ -1,0 +1,180 @@
+//! On-disk feature cache: a second analysis of the same video and transcript costs no
+//! encoder time.
+//!
+//! Key: a hash of the media fingerprint (size + first and last MiB of each file), the
+//! transcript's utterances, the extraction options and the checksums of the encoders used
+//! (so a re-exported model invalidates old entries). Value: one safetensors file with every
+//! tensor plus a JSON sidecar with the rest (faces, notes); the sidecar is written last, so
+//! an entry without it is incomplete and ignored. Both are written atomically.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tch::Tensor;
+
+use super::extract::{ExtractOptions, Notes, UtteranceFeatures};
+use super::text::TextFeatures;
+use super::visual::{KeyframeFaces, VisualFeatures};
+use crate::fsutil::write_atomic_with;
+use crate::manifest::ModelStore;
+use crate::media::transcript::Dialogue;
+
+const VERSION: &str = "amuse-features-v1";
+/// Encoders whose checksums key the cache.
+const ENCODERS: &[&str] = &[
+    "text_mpnet",
+    "mpnet_tokenizer",
+    "speech_whisper_encoder",
+    "sound_aisfx",
+    "voice_resemblyzer",
+    "mtcnn_pnet",
+    "mtcnn_rnet",
+    "mtcnn_onet",
+    "face_expression",
+    "scene_effnet_lite0",
+];
+
+#[derive(Serialize, Deserialize)]
+struct Sidecar {
+    utterances: usize,
+    audio_seconds: Vec<f64>,
+    keyframes: Vec<Option<Vec<KeyframeFaces>>>,
+    notes: Notes,
+}
+
+/// The default cache folder: `$AMUSE_CACHE/features` or `~/.cache/amuse/features`.
+pub fn default_dir() -> PathBuf {
+    let base = std::env::var_os("AMUSE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/amuse"));
+    base.join("features")
+}
+
+fn fingerprint(hasher: &mut Sha256, path: &Path) -> std::io::Result<()> {
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    hasher.update(len.to_le_bytes());
+    let mut buf = vec![0u8; 1 << 20];
+    let n = f.read(&mut buf)?;
+    hasher.update(&buf[..n]);
+    if len > (2 << 20) {
+        f.seek(SeekFrom::End(-(1 << 20)))?;
+        let n = f.read(&mut buf)?;
+        hasher.update(&buf[..n]);
+    }
+    Ok(())
+}
+
+/// The cache key of an extraction.
+pub fn key(store: &ModelStore, video: Option<&Path>, dialogue: &Dialogue, opts: &ExtractOptions) -> Result<String> {
+    let mut h = Sha256::new();
+    h.update(VERSION);
+    if let Some(v) = video {
+        fingerprint(&mut h, v).with_context(|| format!("reading {}", v.display()))?;
+    }
+    for u in &dialogue.utterances {
+        h.update(serde_json::to_vec(&(u.start, u.end, &u.speaker, &u.text, &u.clip)).unwrap_or_default());
+        if let Some(c) = &u.clip {
+            fingerprint(&mut h, c).with_context(|| format!("reading {}", c.display()))?;
+        }
+    }
+    h.update(format!(
+        "{}|{}|{:?}",
+        opts.keyframes, opts.frame_side, opts.speaker_pick
+    ));
+    for name in ENCODERS {
+        let sha = store
+            .entries()
+            .find(|(n, _)| n == name)
+            .map(|(_, e)| e.sha256.clone())
+            .unwrap_or_default();
+        h.update(sha);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Load a cached extraction, if complete.
+pub fn load(dir: &Path, key: &str) -> Option<(Vec<UtteranceFeatures>, Notes)> {
+    let sidecar: Sidecar = serde_json::from_slice(&std::fs::read(dir.join(format!("{key}.json"))).ok()?).ok()?;
+    let tensors: BTreeMap<String, Tensor> = Tensor::read_safetensors(dir.join(format!("{key}.safetensors")))
+        .ok()?
+        .into_iter()
+        .collect();
+    let get = |i: usize, name: &str| tensors.get(&format!("u{i}.{name}")).map(Tensor::shallow_clone);
+    let mut out = Vec::with_capacity(sidecar.utterances);
+    for i in 0..sidecar.utterances {
+        let visual = match (
+            get(i, "face"),
+            get(i, "face_mask"),
+            get(i, "back"),
+            sidecar.keyframes.get(i)?.clone(),
+        ) {
+            (Some(face), Some(face_mask), Some(back), Some(keyframes)) => Some(VisualFeatures {
+                face,
+                face_mask,
+                back,
+                keyframes,
+            }),
+            _ => None,
+        };
+        out.push(UtteranceFeatures {
+            text: TextFeatures {
+                tokens: get(i, "text_tokens")?,
+                pooled: get(i, "text_pooled")?,
+            },
+            speech: get(i, "speech"),
+            sound: get(i, "sound"),
+            voice: get(i, "voice"),
+            visual,
+            audio_seconds: *sidecar.audio_seconds.get(i)?,
+        });
+    }
+    Some((out, sidecar.notes))
+}
+
+/// Store an extraction (atomically; the sidecar last).
+pub fn store(dir: &Path, key: &str, features: &[UtteranceFeatures], notes: &Notes) -> Result<()> {
+    let mut named: Vec<(String, Tensor)> = Vec::new();
+    for (i, f) in features.iter().enumerate() {
+        let mut put = |name: &str, t: &Tensor| named.push((format!("u{i}.{name}"), t.shallow_clone()));
+        put("text_tokens", &f.text.tokens);
+        put("text_pooled", &f.text.pooled);
+        for (name, t) in [("speech", &f.speech), ("sound", &f.sound), ("voice", &f.voice)] {
+            if let Some(t) = t {
+                put(name, t);
+            }
+        }
+        if let Some(v) = &f.visual {
+            put("face", &v.face);
+            put("face_mask", &v.face_mask);
+            put("back", &v.back);
+        }
+    }
+    let sidecar = Sidecar {
+        utterances: features.len(),
+        audio_seconds: features.iter().map(|f| f.audio_seconds).collect(),
+        keyframes: features
+            .iter()
+            .map(|f| f.visual.as_ref().map(|v| v.keyframes.clone()))
+            .collect(),
+        notes: notes.clone(),
+    };
+    let tensors_path = dir.join(format!("{key}.safetensors"));
+    write_atomic_with(&tensors_path, |tmp| {
+        Tensor::write_safetensors(&named, tmp).map_err(std::io::Error::other)
+    })
+    .with_context(|| {
+        format!(
+            "writing the feature cache {} (disk full or read-only? use --out DIR)",
+            tensors_path.display()
+        )
+    })?;
+    let json = serde_json::to_vec(&sidecar)?;
+    let json_path = dir.join(format!("{key}.json"));
+    crate::fsutil::write_atomic(&json_path, &json).with_context(|| format!("writing {}", json_path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! One pretrained encoder exported to TorchScript: load it once, run it without autograd.
+//!
+//! Every encoder of the pipeline (MPNet, Whisper, the expression CNN, EfficientNet, the
+//! voice encoder, the MTCNN nets) is a TorchScript file made by `tools/export_models.py`.
+//! They differ only in their input/output contract (written in the manifest), so one
+//! wrapper serves them all; the modality-specific code is about preparing inputs.
+
+use anyhow::{Context, Result};
+use tch::{CModule, Device, IValue, Tensor};
+
+use crate::manifest::ModelStore;
+
+/// A loaded TorchScript module in evaluation mode.
+#[derive(Debug)]
+pub struct TorchScript {
+    pub name: String,
+    module: CModule,
+    device: Device,
+}
+
+impl TorchScript {
+    /// Load the manifest entry `name` on `device`, after checking the file's checksum.
+    pub fn load(store: &ModelStore, name: &str, device: Device) -> Result<Self> {
+        let path = store.require(name)?;
+        let mut module = CModule::load_on_device(&path, device)
+            .with_context(|| format!("LibTorch could not load {} (re-run `make setup`)", path.display()))?;
+        module.set_eval();
+        Ok(Self {
+            name: name.to_owned(),
+            module,
+            device,
+        })
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Run the module on `inputs` (moved to its device) and return its outputs, a tuple
+    /// flattened into a vector (a single tensor becomes a one-element vector).
+    pub fn forward(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let args: Vec<IValue> = inputs
+            .iter()
+            .map(|t| IValue::Tensor(t.to_device(self.device)))
+            .collect();
+        let out = tch::no_grad(|| self.module.forward_is(&args)).with_context(|| {
+            format!(
+                "encoder `{}` failed on inputs of shapes {:?}",
+                self.name,
+                shapes(inputs)
+            )
+        })?;
+        flatten(out).with_context(|| format!("encoder `{}` returned an unexpected value", self.name))
+    }
+}
+
+fn shapes(inputs: &[Tensor]) -> Vec<Vec<i64>> {
+    inputs.iter().map(|t| t.size()).collect()
+}
+
+fn flatten(value: IValue) -> Result<Vec<Tensor>> {
+    match value {
+        IValue::Tensor(t) => Ok(vec![t]),
+        IValue::Tuple(items) | IValue::GenericList(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.extend(flatten(item)?);
+            }
+            Ok(out)
+        }
+        IValue::TensorList(ts) => Ok(ts),
+        other => anyhow::bail!("expected tensors, got {other:?}"),
+    }
+}

@@ -1,0 +1,117 @@
+//! Visual encoders (Section III-A2): per keyframe, the speaker's face through the FER2013
+//! expression CNN (`[256]` features + 7 expression probabilities) and the back frame (faces
+//! removed) through EfficientNet-Lite0 (`[1280]`).
+//!
+//! The paper extracts JAA-Net action units from face frames; no AU model ships in a package
+//! reachable offline, so a real expression CNN stands in, and the LIME face regions are
+//! placed where the paper's AUs act (see `explain`).
+
+use anyhow::Result;
+use image::{imageops, RgbImage};
+use tch::{Device, Kind, Tensor};
+
+use super::torchscript::TorchScript;
+use crate::manifest::ModelStore;
+use crate::media::faces::mtcnn::{Face, Mtcnn};
+use crate::media::faces::split;
+
+pub const FACE_DIM: i64 = 256 + 7;
+pub const BACK_DIM: i64 = 1280;
+const FACE_SIZE: u32 = 48;
+const SCENE_SIZE: u32 = 224;
+
+/// What the visual branch saw in one keyframe (plain data, for the UI and explanations).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KeyframeFaces {
+    pub faces: Vec<Face>,
+    /// Index into `faces` of the speaker's face.
+    pub speaker: Option<usize>,
+}
+
+/// One utterance's visual features (on the CPU).
+#[derive(Debug)]
+pub struct VisualFeatures {
+    /// `[n, 263]`; rows of keyframes without a face are zero (see `face_mask`).
+    pub face: Tensor,
+    /// `[n]` 1.0 where the keyframe had a face.
+    pub face_mask: Tensor,
+    /// `[n, 1280]`.
+    pub back: Tensor,
+    pub keyframes: Vec<KeyframeFaces>,
+}
+
+pub struct VisualEncoder {
+    pub detector: Mtcnn,
+    expression: TorchScript,
+    scene: TorchScript,
+}
+
+impl VisualEncoder {
+    pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
+        Ok(Self {
+            detector: Mtcnn::load(store, device)?,
+            expression: TorchScript::load(store, "face_expression", device)?,
+            scene: TorchScript::load(store, "scene_effnet_lite0", device)?,
+        })
+    }
+
+    /// Detect faces in each keyframe and encode the speaker's face and the back frame.
+    /// `pick` chooses the speaker's face by a point (else the largest face).
+    pub fn encode(&self, frames: &[RgbImage], pick: Option<[f32; 2]>) -> Result<VisualFeatures> {
+        let mut keyframes = Vec::with_capacity(frames.len());
+        let mut crops = Vec::new();
+        let mut has_face = Vec::with_capacity(frames.len());
+        let mut backs = Vec::with_capacity(frames.len());
+        for frame in frames {
+            let faces = self.detector.detect(frame)?;
+            let speaker = split::speaker_face(&faces, pick);
+            let crop = speaker.and_then(|i| split::gray_crop(frame, &faces[i], FACE_SIZE));
+            has_face.push(crop.is_some());
+            if let Some(c) = crop {
+                crops.push(Tensor::from_slice(c.as_raw()).view([1, FACE_SIZE as i64, FACE_SIZE as i64]));
+            }
+            backs.push(image_tensor(&split::back_frame(frame, &faces), SCENE_SIZE));
+            keyframes.push(KeyframeFaces { faces, speaker });
+        }
+        let n = frames.len() as i64;
+        let mut face = Tensor::zeros([n, FACE_DIM], (Kind::Float, Device::Cpu));
+        if !crops.is_empty() {
+            let batch = Tensor::stack(&crops, 0).to_kind(Kind::Float) / 255.0;
+            let out = self.expression.forward(&[batch])?;
+            let feats =
+                Tensor::cat(&[out[0].to_device(Device::Cpu), out[1].to_device(Device::Cpu)], 1).to_kind(Kind::Float);
+            let rows: Vec<i64> = has_face
+                .iter()
+                .enumerate()
+                .filter(|(_, &h)| h)
+                .map(|(i, _)| i as i64)
+                .collect();
+            face = face.index_copy(0, &Tensor::from_slice(&rows), &feats);
+        }
+        let back = if backs.is_empty() {
+            Tensor::zeros([0, BACK_DIM], (Kind::Float, Device::Cpu))
+        } else {
+            self.scene.forward(&[Tensor::stack(&backs, 0)])?[0]
+                .to_device(Device::Cpu)
+                .to_kind(Kind::Float)
+        };
+        let mask: Vec<f32> = has_face.iter().map(|&h| if h { 1.0 } else { 0.0 }).collect();
+        Ok(VisualFeatures {
+            face,
+            face_mask: Tensor::from_slice(&mask),
+            back,
+            keyframes,
+        })
+    }
+}
+
+/// An RGB image as a `[3, size, size]` float tensor in [0, 1] (resized, aspect not kept:
+/// the scene CNN was trained on squashed ImageNet crops).
+pub fn image_tensor(image: &RgbImage, size: u32) -> Tensor {
+    let resized = imageops::resize(image, size, size, imageops::FilterType::Triangle);
+    Tensor::from_slice(resized.as_raw())
+        .view([size as i64, size as i64, 3])
+        .permute([2, 0, 1])
+        .to_kind(Kind::Float)
+        / 255.0
+}

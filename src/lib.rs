@@ -1,0 +1,14 @@
+//! AMuSE: speaker emotion recognition in group conversations, with explanations.
+//!
+//! Data flows one way: [`media`] (decode, subtitles, keyframes, faces) → [`features`]
+//! (pretrained encoders) → `model` (AMuSE) → `explain` (LIME) → [`app`] (egui) / [`cli`].
+pub mod app;
+pub mod cli;
+pub mod device;
+pub mod doctor;
+pub mod emotion;
+pub mod features;
+pub mod fsutil;
+pub mod manifest;
+pub mod media;
+pub mod model;

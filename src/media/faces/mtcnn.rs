@@ -1,0 +1,343 @@
+//! MTCNN face detection (Zhang et al. 2016) driven from Rust, matching facenet-pytorch.
+//!
+//! The three networks (P-, R-, O-net) are TorchScript exports of facenet-pytorch 2.6.0's
+//! real weights; everything around them is here: the image pyramid, candidate boxes from
+//! the P-net map, non-maximum suppression, box regression, squaring and padding, and the
+//! O-net's five landmarks. Each step follows facenet-pytorch's `detect_face` exactly
+//! (area resampling, `+1` pixel conventions, the "Min" overlap of the last NMS) so that
+//! boxes agree with the Python detector within a pixel or two.
+
+use anyhow::Result;
+use image::RgbImage;
+use tch::{Device, Kind, Tensor};
+
+use crate::features::torchscript::TorchScript;
+use crate::manifest::ModelStore;
+
+/// One detected face in image pixel coordinates.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Face {
+    /// `[x1, y1, x2, y2]`.
+    pub bbox: [f32; 4],
+    pub prob: f32,
+    /// Left eye, right eye, nose, left mouth corner, right mouth corner: `[x, y]`.
+    pub landmarks: [[f32; 2]; 5],
+}
+
+impl Face {
+    pub fn area(&self) -> f32 {
+        (self.bbox[2] - self.bbox[0]).max(0.0) * (self.bbox[3] - self.bbox[1]).max(0.0)
+    }
+}
+
+/// Detector settings (facenet-pytorch defaults).
+#[derive(Debug, Clone)]
+pub struct MtcnnConfig {
+    pub min_face_size: f32,
+    pub thresholds: [f32; 3],
+    pub factor: f32,
+}
+
+impl Default for MtcnnConfig {
+    fn default() -> Self {
+        Self {
+            min_face_size: 20.0,
+            thresholds: [0.6, 0.7, 0.7],
+            factor: 0.709,
+        }
+    }
+}
+
+pub struct Mtcnn {
+    pnet: TorchScript,
+    rnet: TorchScript,
+    onet: TorchScript,
+    pub config: MtcnnConfig,
+}
+
+/// A candidate box: coordinates, score, and (stage 1) the regression offsets.
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    b: [f32; 4],
+    score: f32,
+    reg: [f32; 4],
+}
+
+impl Mtcnn {
+    pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
+        Ok(Self {
+            pnet: TorchScript::load(store, "mtcnn_pnet", device)?,
+            rnet: TorchScript::load(store, "mtcnn_rnet", device)?,
+            onet: TorchScript::load(store, "mtcnn_onet", device)?,
+            config: MtcnnConfig::default(),
+        })
+    }
+
+    /// Detect every face, largest first (facenet-pytorch's `select_largest` order).
+    pub fn detect(&self, image: &RgbImage) -> Result<Vec<Face>> {
+        let (w, h) = (image.width() as i64, image.height() as i64);
+        if w < 12 || h < 12 {
+            return Ok(Vec::new());
+        }
+        let img = Tensor::from_slice(image.as_raw())
+            .view([h, w, 3])
+            .permute([2, 0, 1])
+            .unsqueeze(0)
+            .to_kind(Kind::Float);
+        let c = &self.config;
+
+        // Stage 1: P-net over an image pyramid.
+        let m = 12.0 / c.min_face_size as f64;
+        let mut minl = h.min(w) as f64 * m;
+        let mut scale = m;
+        let mut cands: Vec<Cand> = Vec::new();
+        while minl >= 12.0 {
+            let size = [(h as f64 * scale + 1.0) as i64, (w as f64 * scale + 1.0) as i64];
+            let data = normalise(&img.adaptive_avg_pool2d(size));
+            let out = self.pnet.forward(&[data])?;
+            let mut at_scale = generate_boxes(&out[0], &out[1], scale as f32, c.thresholds[0]);
+            let keep = nms(&at_scale, 0.5, Overlap::Union);
+            cands.extend(keep.into_iter().map(|i| at_scale[i]));
+            at_scale.clear();
+            scale *= c.factor as f64;
+            minl *= c.factor as f64;
+        }
+        let keep = nms(&cands, 0.7, Overlap::Union);
+        let mut boxes: Vec<Cand> = keep
+            .into_iter()
+            .map(|i| {
+                let k = cands[i];
+                let (rw, rh) = (k.b[2] - k.b[0], k.b[3] - k.b[1]);
+                let b = [
+                    k.b[0] + k.reg[0] * rw,
+                    k.b[1] + k.reg[1] * rh,
+                    k.b[2] + k.reg[2] * rw,
+                    k.b[3] + k.reg[3] * rh,
+                ];
+                Cand {
+                    b: rerec(b),
+                    score: k.score,
+                    reg: [0.0; 4],
+                }
+            })
+            .collect();
+
+        // Stage 2: R-net refines 24x24 crops.
+        if !boxes.is_empty() {
+            let (crops, kept) = crops(&img, &boxes, w, h, 24);
+            boxes = kept;
+            let out = self.rnet.forward(&[normalise(&crops)])?;
+            let (reg, prob) = (to_rows(&out[0]), to_rows(&out[1]));
+            let passed: Vec<Cand> = boxes
+                .iter()
+                .zip(reg.iter().zip(&prob))
+                .filter(|(_, (_, p))| p[1] > c.thresholds[1])
+                .map(|(b, (r, p))| Cand {
+                    b: b.b,
+                    score: p[1],
+                    reg: [r[0], r[1], r[2], r[3]],
+                })
+                .collect();
+            let keep = nms(&passed, 0.7, Overlap::Union);
+            boxes = keep
+                .into_iter()
+                .map(|i| passed[i])
+                .map(|k| Cand {
+                    b: rerec(bbreg(k.b, k.reg)),
+                    ..k
+                })
+                .collect();
+        }
+
+        // Stage 3: O-net on 48x48 crops gives final boxes, scores and landmarks.
+        let mut faces = Vec::new();
+        if !boxes.is_empty() {
+            let (crops, kept) = crops(&img, &boxes, w, h, 48);
+            boxes = kept;
+            let out = self.onet.forward(&[normalise(&crops)])?;
+            let (reg, marks, prob) = (to_rows(&out[0]), to_rows(&out[1]), to_rows(&out[2]));
+            let mut passed = Vec::new();
+            let mut points = Vec::new();
+            for (i, b) in boxes.iter().enumerate() {
+                if prob[i][1] <= c.thresholds[2] {
+                    continue;
+                }
+                let (bw, bh) = (b.b[2] - b.b[0] + 1.0, b.b[3] - b.b[1] + 1.0);
+                let mut lm = [[0f32; 2]; 5];
+                for (j, p) in lm.iter_mut().enumerate() {
+                    *p = [bw * marks[i][j] + b.b[0] - 1.0, bh * marks[i][j + 5] + b.b[1] - 1.0];
+                }
+                let r = &reg[i];
+                passed.push(Cand {
+                    b: bbreg(b.b, [r[0], r[1], r[2], r[3]]),
+                    score: prob[i][1],
+                    reg: [0.0; 4],
+                });
+                points.push(lm);
+            }
+            for i in nms(&passed, 0.7, Overlap::Min) {
+                faces.push(Face {
+                    bbox: passed[i].b,
+                    prob: passed[i].score,
+                    landmarks: points[i],
+                });
+            }
+        }
+        faces.sort_by(|a, b| b.area().total_cmp(&a.area()));
+        Ok(faces)
+    }
+}
+
+fn normalise(t: &Tensor) -> Tensor {
+    (t - 127.5) * 0.0078125
+}
+
+/// A `[N, K]` float tensor as rows.
+fn to_rows(t: &Tensor) -> Vec<Vec<f32>> {
+    let t = t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
+    let (n, k) = (t.size()[0] as usize, t.size()[1] as usize);
+    let flat: Vec<f32> = t.view([-1]).try_into().unwrap_or_default();
+    (0..n).map(|i| flat[i * k..(i + 1) * k].to_vec()).collect()
+}
+
+/// Candidate boxes where the P-net face probability passes `thresh` (stride 2, cell 12).
+fn generate_boxes(reg: &Tensor, prob: &Tensor, scale: f32, thresh: f32) -> Vec<Cand> {
+    let prob = prob.to_device(Device::Cpu).get(0).get(1).contiguous();
+    let reg = reg.to_device(Device::Cpu).get(0).contiguous();
+    let (hh, ww) = (prob.size()[0] as usize, prob.size()[1] as usize);
+    let p: Vec<f32> = prob.view([-1]).try_into().unwrap_or_default();
+    let r: Vec<f32> = reg.view([-1]).try_into().unwrap_or_default();
+    let plane = hh * ww;
+    let mut out = Vec::new();
+    for y in 0..hh {
+        for x in 0..ww {
+            let i = y * ww + x;
+            if p[i] >= thresh {
+                let q1 = [
+                    ((2.0 * x as f32 + 1.0) / scale).floor(),
+                    ((2.0 * y as f32 + 1.0) / scale).floor(),
+                ];
+                let q2 = [
+                    ((2.0 * x as f32 + 12.0) / scale).floor(),
+                    ((2.0 * y as f32 + 12.0) / scale).floor(),
+                ];
+                out.push(Cand {
+                    b: [q1[0], q1[1], q2[0], q2[1]],
+                    score: p[i],
+                    reg: [r[i], r[plane + i], r[2 * plane + i], r[3 * plane + i]],
+                });
+            }
+        }
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Overlap {
+    /// Intersection over union, torchvision's convention (no `+1`).
+    Union,
+    /// Intersection over the smaller box, facenet-pytorch's numpy convention (`+1`).
+    Min,
+}
+
+/// Greedy non-maximum suppression; indices kept, best score first.
+fn nms(c: &[Cand], threshold: f32, how: Overlap) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..c.len()).collect();
+    order.sort_by(|&a, &b| c[b].score.total_cmp(&c[a].score));
+    let one = if how == Overlap::Min { 1.0 } else { 0.0 };
+    let area = |b: &[f32; 4]| (b[2] - b[0] + one) * (b[3] - b[1] + one);
+    let mut keep = Vec::new();
+    let mut removed = vec![false; c.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        if removed[i] {
+            continue;
+        }
+        keep.push(i);
+        for &j in &order[pos + 1..] {
+            if removed[j] {
+                continue;
+            }
+            let (a, b) = (&c[i].b, &c[j].b);
+            let iw = (a[2].min(b[2]) - a[0].max(b[0]) + one).max(0.0);
+            let ih = (a[3].min(b[3]) - a[1].max(b[1]) + one).max(0.0);
+            let inter = iw * ih;
+            let o = match how {
+                Overlap::Union => inter / (area(a) + area(b) - inter),
+                Overlap::Min => inter / area(a).min(area(b)),
+            };
+            if o > threshold {
+                removed[j] = true;
+            }
+        }
+    }
+    keep
+}
+
+/// Make a box square around its centre (facenet-pytorch `rerec`).
+fn rerec(b: [f32; 4]) -> [f32; 4] {
+    let (w, h) = (b[2] - b[0], b[3] - b[1]);
+    let l = w.max(h);
+    let x1 = b[0] + w * 0.5 - l * 0.5;
+    let y1 = b[1] + h * 0.5 - l * 0.5;
+    [x1, y1, x1 + l, y1 + l]
+}
+
+/// Apply regression offsets (facenet-pytorch `bbreg`, `+1` widths).
+fn bbreg(b: [f32; 4], r: [f32; 4]) -> [f32; 4] {
+    let (w, h) = (b[2] - b[0] + 1.0, b[3] - b[1] + 1.0);
+    [b[0] + r[0] * w, b[1] + r[1] * h, b[2] + r[2] * w, b[3] + r[3] * h]
+}
+
+/// Crop each box (clipped to the image, 1-based like facenet-pytorch's `pad`) and resample
+/// it to `size`x`size` with area interpolation. Boxes that clip to nothing are dropped.
+fn crops(img: &Tensor, boxes: &[Cand], w: i64, h: i64, size: i64) -> (Tensor, Vec<Cand>) {
+    let mut out = Vec::new();
+    let mut kept = Vec::new();
+    for b in boxes {
+        let x = (b.b[0].trunc() as i64).max(1);
+        let y = (b.b[1].trunc() as i64).max(1);
+        let ex = (b.b[2].trunc() as i64).min(w);
+        let ey = (b.b[3].trunc() as i64).min(h);
+        if ey > y - 1 && ex > x - 1 {
+            let crop = img.narrow(2, y - 1, ey - y + 1).narrow(3, x - 1, ex - x + 1);
+            out.push(crop.adaptive_avg_pool2d([size, size]));
+            kept.push(*b);
+        }
+    }
+    if out.is_empty() {
+        return (Tensor::zeros([0, 3, size, size], (Kind::Float, img.device())), kept);
+    }
+    (Tensor::cat(&out, 0), kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(b: [f32; 4], score: f32) -> Cand {
+        Cand {
+            b,
+            score,
+            reg: [0.0; 4],
+        }
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes() {
+        let c = [
+            cand([0.0, 0.0, 10.0, 10.0], 0.9),
+            cand([1.0, 1.0, 11.0, 11.0], 0.95),
+            cand([50.0, 50.0, 60.0, 60.0], 0.5),
+        ];
+        assert_eq!(nms(&c, 0.5, Overlap::Union), vec![1, 2]);
+        // A small box inside a big one: IoU is low, but overlap of the smaller is 1.
+        let c = [cand([0.0, 0.0, 100.0, 100.0], 0.9), cand([10.0, 10.0, 20.0, 20.0], 0.8)];
+        assert_eq!(nms(&c, 0.7, Overlap::Union), vec![0, 1]);
+        assert_eq!(nms(&c, 0.7, Overlap::Min), vec![0]);
+    }
+
+    #[test]
+    fn rerec_squares_around_the_centre() {
+        assert_eq!(rerec([10.0, 20.0, 30.0, 60.0]), [0.0, 20.0, 40.0, 60.0]);
+    }
+}

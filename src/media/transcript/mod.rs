@@ -1,0 +1,265 @@
+//! Transcripts: who said what, when — and, when the file has it, the ground-truth emotion.
+//!
+//! Every input format (SRT, WebVTT, MELD/IEMOCAP CSV, a MELD.Raw folder, or Whisper's
+//! output) becomes the same [`Dialogue`], so nothing downstream knows where text came from.
+//! Problems that can be repaired (reversed times, overlaps, empty cues, unknown labels)
+//! become warnings on the dialogue; only an unusable file is an error.
+
+pub mod csv;
+pub mod meld_raw;
+pub mod srt;
+pub mod text;
+pub mod vtt;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::emotion::Emotion;
+
+/// One utterance of the dialogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Utterance {
+    /// Start and end in seconds of the video (or of `clip` when set).
+    pub start: f64,
+    pub end: f64,
+    pub speaker: Option<String>,
+    pub text: String,
+    /// Ground truth when the transcript has it.
+    pub label: Option<Emotion>,
+    /// For MELD.Raw: the clip holding this utterance (times are then relative to it).
+    pub clip: Option<PathBuf>,
+    /// The utterance's id in its source table (MELD `Utterance_ID`), when it has one.
+    pub utt_id: Option<i64>,
+}
+
+impl Utterance {
+    pub fn new(start: f64, end: f64, speaker: Option<String>, text: impl Into<String>) -> Self {
+        Self {
+            start,
+            end,
+            speaker,
+            text: text.into(),
+            label: None,
+            clip: None,
+            utt_id: None,
+        }
+    }
+
+    pub fn duration(&self) -> f64 {
+        (self.end - self.start).max(0.0)
+    }
+}
+
+/// A dialogue: its utterances in order, and what was repaired on the way in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dialogue {
+    pub utterances: Vec<Utterance>,
+    pub warnings: Vec<String>,
+    /// True when the text was produced by automatic transcription.
+    pub transcribed: bool,
+}
+
+/// A transcript that cannot be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptError {
+    #[error("cannot read transcript {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("transcript {path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+impl Dialogue {
+    /// Distinct speakers in order of first appearance.
+    pub fn speakers(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for u in &self.utterances {
+            if let Some(s) = &u.speaker {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Repair what can be repaired and record it: empty texts are dropped, reversed
+    /// times swapped, entries sorted by start, overlaps and entries past `duration`
+    /// (when known) reported or clipped.
+    pub fn normalise(mut self, duration: Option<f64>) -> Self {
+        let mut kept = Vec::with_capacity(self.utterances.len());
+        for (i, mut u) in std::mem::take(&mut self.utterances).into_iter().enumerate() {
+            let n = i + 1;
+            u.text = u.text.trim().to_owned();
+            if u.text.is_empty() {
+                self.warnings.push(format!("entry {n}: empty text, skipped"));
+                continue;
+            }
+            if !u.start.is_finite() || u.end.is_nan() || u.start < 0.0 {
+                self.warnings.push(format!("entry {n}: invalid times, skipped"));
+                continue;
+            }
+            if u.end < u.start {
+                self.warnings
+                    .push(format!("entry {n}: end before start, times swapped"));
+                std::mem::swap(&mut u.start, &mut u.end);
+            }
+            if let (Some(d), None) = (duration, &u.clip) {
+                if u.start >= d {
+                    self.warnings.push(format!(
+                        "entry {n}: starts at {:.2}s, after the video ends ({d:.2}s), skipped",
+                        u.start
+                    ));
+                    continue;
+                }
+                if u.end > d {
+                    self.warnings
+                        .push(format!("entry {n}: ends after the video, clipped to {d:.2}s"));
+                    u.end = d;
+                }
+            }
+            kept.push(u);
+        }
+        if kept
+            .windows(2)
+            .any(|w| w[1].start < w[0].start && w[0].clip == w[1].clip)
+        {
+            self.warnings
+                .push("entries were out of order and have been sorted by start time".into());
+            kept.sort_by(|a, b| a.start.total_cmp(&b.start));
+        }
+        for (i, w) in kept.windows(2).enumerate() {
+            if w[0].clip == w[1].clip && w[1].start < w[0].end {
+                self.warnings.push(format!(
+                    "entries {} and {} overlap by {:.2}s",
+                    i + 1,
+                    i + 2,
+                    w[0].end - w[1].start
+                ));
+            }
+        }
+        self.utterances = kept;
+        self
+    }
+}
+
+/// Load a transcript by its extension: `.srt`, `.vtt`, `.csv`/`.tsv`.
+pub fn load(path: &Path) -> Result<Dialogue, TranscriptError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let raw = std::fs::read(path).map_err(|source| TranscriptError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (content, note) = text::decode(&raw);
+    let invalid = |reason: String| TranscriptError::Invalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut dialogue = match ext.as_str() {
+        "srt" => srt::parse(&content).map_err(invalid)?,
+        "vtt" => vtt::parse(&content).map_err(invalid)?,
+        "csv" | "tsv" => {
+            let mut dialogues = csv::parse(&content).map_err(invalid)?;
+            if dialogues.len() != 1 {
+                let ids: Vec<String> = dialogues.iter().map(|(id, _)| id.clone()).collect();
+                return Err(invalid(format!(
+                    "holds {} dialogues ({}); open one dialogue's video with a CSV of that dialogue, or use `amuse analyze` on a MELD.Raw folder",
+                    dialogues.len(),
+                    ids.join(", ")
+                )));
+            }
+            dialogues.remove(0).1
+        }
+        other => {
+            return Err(invalid(format!(
+                "unknown transcript type `.{other}` (expected .srt, .vtt or .csv)"
+            )))
+        }
+    };
+    if let Some(note) = note {
+        dialogue.warnings.insert(0, note);
+    }
+    Ok(dialogue)
+}
+
+/// The transcript beside a video (`x.mp4` → `x.srt`, `x.vtt`, `x.csv`), if any.
+pub fn find_beside(video: &Path) -> Option<PathBuf> {
+    ["srt", "vtt", "csv"]
+        .iter()
+        .map(|ext| video.with_extension(ext))
+        .find(|p| p.is_file())
+}
+
+/// Split `Name: text` into speaker and text when the prefix looks like a name
+/// (1–4 words, ≤ 32 characters, no sentence punctuation).
+pub fn split_speaker(line: &str) -> (Option<String>, String) {
+    if let Some((name, rest)) = line.split_once(':') {
+        let name = name.trim();
+        let plausible = !name.is_empty()
+            && name.chars().count() <= 32
+            && name.split_whitespace().count() <= 4
+            && !name
+                .chars()
+                .any(|c| matches!(c, '.' | '!' | '?' | ',' | '"' | '[' | '(') || c.is_ascii_digit())
+            && !rest.starts_with("//");
+        if plausible {
+            return (Some(name.to_owned()), rest.trim().to_owned());
+        }
+    }
+    (None, line.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaker_prefixes_are_recognised_but_not_times_or_urls() {
+        assert_eq!(
+            split_speaker("Grace: Hello there"),
+            (Some("Grace".into()), "Hello there".into())
+        );
+        assert_eq!(
+            split_speaker("The Interviewer: Yes."),
+            (Some("The Interviewer".into()), "Yes.".into())
+        );
+        assert_eq!(split_speaker("Meet at 10:30 ok").0, None);
+        assert_eq!(split_speaker("see http://x.org").0, None);
+        assert_eq!(split_speaker("Wait. Then: go").0, None);
+    }
+
+    #[test]
+    fn normalise_repairs_and_reports() {
+        let d = Dialogue {
+            utterances: vec![
+                Utterance::new(5.0, 4.0, None, "reversed"),
+                Utterance::new(0.0, 2.0, None, "  "),
+                Utterance::new(1.0, 3.0, None, "first"),
+                Utterance::new(2.5, 3.5, None, "overlaps"),
+                Utterance::new(9.0, 12.0, None, "clipped"),
+                Utterance::new(20.0, 21.0, None, "past the end"),
+            ],
+            ..Default::default()
+        }
+        .normalise(Some(10.0));
+        let texts: Vec<&str> = d.utterances.iter().map(|u| u.text.as_str()).collect();
+        assert_eq!(texts, ["first", "overlaps", "reversed", "clipped"]);
+        assert_eq!((d.utterances[2].start, d.utterances[2].end), (4.0, 5.0));
+        assert_eq!(d.utterances[3].end, 10.0);
+        let w = d.warnings.join("\n");
+        for needle in [
+            "empty text",
+            "swapped",
+            "overlap",
+            "clipped",
+            "after the video ends",
+            "sorted",
+        ] {
+            assert!(w.contains(needle), "missing warning {needle}: {w}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! A batch of dialogues as the model's input tensors.
+//!
+//! Built from plain per-utterance features (whatever modalities each has), so training,
+//! the viewer's worker and LIME all feed the model the same way.
+
+use tch::{Device, Kind, Tensor};
+
+use super::context::{speaker_sequences, Sequences};
+
+/// One utterance's inputs. Missing modalities are `None`; `face` rows are only keyframes
+/// where a face was found.
+#[derive(Debug)]
+pub struct UtteranceInput {
+    /// `[p, text_dim]`.
+    pub text: Option<Tensor>,
+    /// `[e, audio_dim]`.
+    pub audio: Option<Tensor>,
+    /// `[k, face_dim]`.
+    pub face: Option<Tensor>,
+    /// `[n, back_dim]`.
+    pub back: Option<Tensor>,
+    pub speaker: Option<String>,
+    /// Class index, or `None` when unlabelled.
+    pub label: Option<i64>,
+}
+
+/// A padded modality: `[U, L, dim]` and lengths `[U]`.
+#[derive(Debug)]
+pub struct Padded {
+    pub x: Tensor,
+    pub lengths: Tensor,
+}
+
+#[derive(Debug)]
+pub struct Batch {
+    pub text: Padded,
+    pub audio: Padded,
+    pub face: Padded,
+    pub back: Padded,
+    /// `[U, 3]` 0/1: text, audio, visual present.
+    pub present: Tensor,
+    pub labels: Tensor,
+    pub dialogues: Sequences,
+    pub speakers: Sequences,
+}
+
+impl Batch {
+    pub fn utterances(&self) -> i64 {
+        self.labels.size()[0]
+    }
+
+    /// Stack dialogues (each a list of utterances) into one batch on `device`.
+    pub fn new(dialogues: &[&[UtteranceInput]], dims: [i64; 4], device: Device) -> Self {
+        let all: Vec<&UtteranceInput> = dialogues.iter().flat_map(|d| d.iter()).collect();
+        let pad = |get: &dyn Fn(&UtteranceInput) -> Option<&Tensor>, dim: i64| -> Padded {
+            let lens: Vec<i64> = all.iter().map(|u| get(u).map_or(0, |t| t.size()[0])).collect();
+            let l = lens.iter().copied().max().unwrap_or(0).max(1);
+            let rows: Vec<Tensor> = all
+                .iter()
+                .map(|u| {
+                    let t = get(u).map_or_else(
+                        || Tensor::zeros([0, dim], (Kind::Float, Device::Cpu)),
+                        |t| t.to_kind(Kind::Float),
+                    );
+                    t.constant_pad_nd([0, 0, 0, l - t.size()[0]])
+                })
+                .collect();
+            let x = if rows.is_empty() {
+                Tensor::zeros([0, l, dim], (Kind::Float, Device::Cpu))
+            } else {
+                Tensor::stack(&rows, 0)
+            };
+            Padded {
+                x: x.to_device(device),
+                lengths: Tensor::from_slice(&lens).to_device(device),
+            }
+        };
+        let text = pad(&|u| u.text.as_ref(), dims[0]);
+        let audio = pad(&|u| u.audio.as_ref(), dims[1]);
+        let face = pad(&|u| u.face.as_ref(), dims[2]);
+        let back = pad(&|u| u.back.as_ref(), dims[3]);
+        let present: Vec<f32> = all
+            .iter()
+            .flat_map(|u| {
+                let has = |t: &Option<Tensor>| -> f32 {
+                    if t.as_ref().is_some_and(|t| t.size()[0] > 0) {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                };
+                [has(&u.text), has(&u.audio), has(&u.face).max(has(&u.back))]
+            })
+            .collect();
+        let labels: Vec<i64> = all.iter().map(|u| u.label.unwrap_or(-1)).collect();
+        let mut dseq = Vec::new();
+        let mut sseq = Vec::new();
+        let mut base = 0i64;
+        for d in dialogues {
+            dseq.push((base..base + d.len() as i64).collect());
+            let names: Vec<Option<String>> = d.iter().map(|u| u.speaker.clone()).collect();
+            sseq.extend(speaker_sequences(&names, base));
+            base += d.len() as i64;
+        }
+        Batch {
+            text,
+            audio,
+            face,
+            back,
+            present: Tensor::from_slice(&present).view([-1, 3]).to_device(device),
+            labels: Tensor::from_slice(&labels).to_device(device),
+            dialogues: Sequences(dseq),
+            speakers: Sequences(sseq),
+        }
+    }
+}

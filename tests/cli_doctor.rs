@@ -1,0 +1,56 @@
+//! `amuse doctor` reports the real installation, and a damaged one with the fix to run.
+
+use std::process::Command;
+
+fn amuse() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_amuse"));
+    cmd.env("AMUSE_THREADS", "1").env("AMUSE_NO_CUDA", "1");
+    cmd
+}
+
+#[test]
+fn doctor_on_the_bootstrapped_models_is_healthy() {
+    let out = amuse().arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "doctor failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("LibTorch  2.13.0"), "{text}");
+    assert!(text.contains("libavformat"), "{text}");
+    assert!(text.contains("text_mpnet") && text.contains("ok (checksum)"), "{text}");
+    assert!(text.contains("all model files present and intact"), "{text}");
+}
+
+#[test]
+fn doctor_names_missing_and_corrupt_files_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let pre = dir.path().join("pretrained");
+    std::fs::create_dir_all(&pre).unwrap();
+    std::fs::write(pre.join("present.pt"), b"not the real bytes").unwrap();
+    let manifest = serde_json::json!({
+        "models": {
+            "damaged": {"file": "present.pt", "sha256": "00".repeat(32)},
+            "absent": {"file": "absent.pt", "sha256": "11".repeat(32)}
+        }
+    });
+    std::fs::write(pre.join("manifest.json"), manifest.to_string()).unwrap();
+    let out = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("CORRUPT") && text.contains("MISSING"), "{text}");
+    assert!(text.contains("make setup"), "{text}");
+}
+
+#[test]
+fn doctor_without_any_manifest_says_what_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("not been exported") && text.contains("make setup"),
+        "{text}"
+    );
+}
