@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 
 use crate::device;
 
+pub mod features;
+pub mod train;
+
 /// Exit code when model files are missing or corrupt.
 pub const EXIT_SETUP: u8 = 3;
 
@@ -42,6 +45,21 @@ pub enum Command {
     },
     /// Show versions, the device and the state of every model file.
     Doctor,
+    /// Extract per-utterance features (faces, audio, text) of a video or a MELD.Raw folder.
+    Features {
+        /// A video (its transcript is found beside it) or a MELD.Raw split folder.
+        input: PathBuf,
+        /// The transcript (.srt, .vtt, .csv) when it is not beside the video.
+        #[arg(long)]
+        transcript: Option<PathBuf>,
+        /// Feature cache folder (default: ~/.cache/amuse/features).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Train the AMuSE model on the real corpora (MELD transcripts, RAVDESS speech).
+    Train(train::TrainArgs),
+    /// Evaluate a checkpoint: accuracy, weighted F1, per-class F1, confusion matrix.
+    Eval(train::EvalArgs),
 }
 
 /// Parse the command line, run, and map errors to exit codes with a message on stderr.
@@ -80,6 +98,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(EXIT_SETUP)
             })
+        }
+        Command::Features { input, transcript, out } => {
+            let info = device::init(threads, cli.cpu);
+            let store = crate::manifest::ModelStore::open_default()?;
+            let enc = crate::features::extract::Encoders::load(&store, info.device())?;
+            features::run(&store, &enc, &input, transcript.as_deref(), out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train(args) => {
+            let info = device::init(threads, cli.cpu);
+            train::train(&args, info.device())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(args) => {
+            let info = device::init(threads, cli.cpu);
+            train::eval(&args, info.device())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::View { file } => {
             crate::app::run(crate::app::Options {

@@ -1,0 +1,237 @@
+//! `amuse train` and `amuse eval` on the real corpora (MELD transcripts, RAVDESS speech).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use tch::{nn, Device};
+
+use crate::features::audio::{SoundEncoder, SpeechEncoder};
+use crate::features::text::TextEncoder;
+use crate::manifest::ModelStore;
+use crate::model::amuse::Amuse;
+use crate::model::checkpoint::{self, CheckpointInfo};
+use crate::model::config::{AudioSource, Config, FusionMode};
+use crate::train::data::{self, AudioEncoderRef, Corpus};
+use crate::train::{self, TrainOptions};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dataset {
+    /// MELD transcripts (text, speakers, dialogue context).
+    Meld,
+    /// RAVDESS speech, actors 1–16 train / 17–20 dev.
+    Ravdess,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Fusion {
+    Learned,
+    Equal,
+    Random,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Corpora to train on (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "meld,ravdess")]
+    pub data: Vec<Dataset>,
+    #[arg(long, default_value_t = 15)]
+    pub epochs: usize,
+    /// Dialogues per batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 5e-4)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 128)]
+    pub hidden: i64,
+    #[arg(long, default_value_t = 2)]
+    pub man_layers: usize,
+    #[arg(long, default_value_t = 1.0)]
+    pub gamma: f64,
+    #[arg(long, value_enum, default_value_t = Fusion::Learned)]
+    pub fusion: Fusion,
+    /// Audio features: Whisper encoder frames or aisfx sound blocks.
+    #[arg(long, value_enum, default_value_t = Audio::Whisper)]
+    pub audio: Audio,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Where to write the checkpoint (default: models/amuse).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Audio {
+    Whisper,
+    Aisfx,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[arg(long, value_enum, default_value_t = Dataset::Meld)]
+    pub data: Dataset,
+    /// Split: train or dev (MELD test is held out).
+    #[arg(long, default_value = "dev")]
+    pub split: String,
+    /// Checkpoint folder (default: models/amuse).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Mask out modalities at inference (comma-separated: text,audio,visual).
+    #[arg(long, value_delimiter = ',')]
+    pub without: Vec<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct Encs {
+    text: TextEncoder,
+    speech: Option<SpeechEncoder>,
+    sound: Option<SoundEncoder>,
+}
+
+fn load_corpus(store: &ModelStore, enc: &Encs, set: Dataset, split: &str) -> Result<Corpus> {
+    match set {
+        Dataset::Meld => data::meld(store, &enc.text, split),
+        Dataset::Ravdess => {
+            let actors = match split {
+                "train" => 1..=16,
+                "dev" => 17..=20,
+                other => bail!("RAVDESS splits here are train (actors 1–16) and dev (17–20), not {other}"),
+            };
+            let audio = match (&enc.speech, &enc.sound) {
+                (Some(s), _) => AudioEncoderRef::Whisper(s),
+                (None, Some(s)) => AudioEncoderRef::Aisfx(s),
+                _ => bail!("no audio encoder loaded"),
+            };
+            data::ravdess(store, &enc.text, &audio, actors)
+        }
+    }
+}
+
+fn encoders(store: &ModelStore, audio: AudioSource) -> Result<Encs> {
+    Ok(Encs {
+        text: TextEncoder::load(store, Device::Cpu)?,
+        speech: (audio == AudioSource::Whisper)
+            .then(|| SpeechEncoder::load(store, Device::Cpu))
+            .transpose()?,
+        sound: (audio == AudioSource::Aisfx)
+            .then(|| SoundEncoder::load(store, Device::Cpu))
+            .transpose()?,
+    })
+}
+
+pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
+    let store = ModelStore::open_default()?;
+    let audio = if args.audio == Audio::Aisfx {
+        AudioSource::Aisfx
+    } else {
+        AudioSource::Whisper
+    };
+    let config = Config {
+        hidden: args.hidden,
+        man_layers: args.man_layers,
+        gamma: args.gamma,
+        fusion: match args.fusion {
+            Fusion::Learned => FusionMode::Learned,
+            Fusion::Equal => FusionMode::Equal,
+            Fusion::Random => FusionMode::RandomFixed,
+        },
+        audio_source: audio,
+        audio_dim: if audio == AudioSource::Aisfx { 512 } else { 384 },
+        seed: args.seed,
+        ..Config::default()
+    };
+    let enc = encoders(&store, audio)?;
+    let mut train_sets = Vec::new();
+    let mut dev_sets = Vec::new();
+    for &set in &args.data {
+        train_sets.push(load_corpus(&store, &enc, set, "train")?);
+        dev_sets.push(load_corpus(&store, &enc, set, "dev")?);
+    }
+    // Model selection on the first corpus's dev split (MELD when given).
+    tch::manual_seed(args.seed as i64);
+    let mut vs = nn::VarStore::new(device);
+    let model = Amuse::new(&vs.root(), config.clone());
+    let opts = TrainOptions {
+        epochs: args.epochs,
+        batch: args.batch,
+        lr: args.lr,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let refs: Vec<&Corpus> = train_sets.iter().collect();
+    eprintln!(
+        "training on {} ({} utterances)",
+        refs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" + "),
+        refs.iter().map(|c| c.utterances()).sum::<usize>()
+    );
+    let history = train::fit(&model, &mut vs, &refs, dev_sets.first(), &opts, &mut |log| {
+        eprintln!(
+            "epoch {:>3}  loss {:.4} (focal {:.4}, nce {:.4}, cls {:.4})  dev w-F1 {}  {:.1}s",
+            log.epoch,
+            log.loss,
+            log.focal,
+            log.nce,
+            log.classification,
+            log.dev_weighted_f1.map_or("-".into(), |f| format!("{f:.4}")),
+            log.seconds
+        );
+    })?;
+    let mut scores = serde_json::Map::new();
+    for d in &dev_sets {
+        let r = train::evaluate(&model, d, device);
+        println!("{}:\n{}", d.name, r.table());
+        scores.insert(d.name.clone(), serde_json::to_value(&r)?);
+    }
+    let info = CheckpointInfo {
+        config,
+        trained_on: format!(
+            "{}; {} epochs, batch {}, lr {}, seed {}; best epoch by dev weighted F1 of {}",
+            refs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" + "),
+            args.epochs,
+            args.batch,
+            args.lr,
+            args.seed,
+            dev_sets.first().map_or("-", |d| d.name.as_str())
+        ),
+        dev_scores: serde_json::Value::Object(scores),
+        modalities: if args.data.contains(&Dataset::Ravdess) {
+            vec!["text".into(), "audio".into()]
+        } else {
+            vec!["text".into()]
+        },
+    };
+    let out = args.out.clone().unwrap_or_else(checkpoint::default_dir);
+    checkpoint::save(&out, &vs, &info)?;
+    let secs: f64 = history.iter().map(|h| h.seconds).sum::<f64>() / history.len().max(1) as f64;
+    println!("saved {} ({:.1} s per epoch)", out.display(), secs);
+    Ok(())
+}
+
+pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
+    let store = ModelStore::open_default()?;
+    let dir = args.checkpoint.clone().unwrap_or_else(checkpoint::default_dir);
+    let loaded = checkpoint::load(&dir, device)?;
+    let enc = encoders(&store, loaded.info.config.audio_source)?;
+    let mut corpus = load_corpus(&store, &enc, args.data, &args.split)?;
+    for d in &mut corpus.dialogues {
+        for u in d.iter_mut() {
+            for m in &args.without {
+                match m.as_str() {
+                    "text" => u.text = None,
+                    "audio" => u.audio = None,
+                    "visual" => (u.face, u.back) = (None, None),
+                    other => bail!("unknown modality {other} (text, audio, visual)"),
+                }
+            }
+        }
+    }
+    let report = train::evaluate(&loaded.model, &corpus, device);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{} ({}):\n{}", corpus.name, dir.display(), report.table());
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! LIME explanations (Ribeiro et al. 2016), faithful to the reference implementation
+//! `marcotcr/lime` 0.2.0.1 with its default settings.
+//!
+//! Why a re-implementation rather than calling Python: the app is a single Rust binary and the
+//! model is only reachable in-process (LibTorch through `tch`), so the explainer must be too.
+//! The engine is model-agnostic: the classifier is any closure that maps a batch of perturbed
+//! inputs to class probabilities, which keeps this module free of `tch` and testable with toy
+//! classifiers whose true local weights are known.
+//!
+//! Layout:
+//! - [`lime`]: the core (sampling of binary masks, kernel, feature selection, weighted ridge,
+//!   weighted R², local prediction) plus batched, de-duplicated evaluation of a classifier.
+//! - [`text`]: words as features (`\W+` splitting, bag of words), perturbation by removal.
+//! - [`image`]: superpixels (SLIC) as features, perturbation by mean-colour fill, overlays.
+
+pub mod image;
+pub mod lime;
+pub mod text;
+
+use serde::{Deserialize, Serialize};
+
+pub use self::lime::{explain, FeatureSelection, Labels, LimeConfig, LimeError, Neighbourhood};
+
+/// The local linear model LIME fits for one class label.
+///
+/// This is the reference's `(intercept, local_exp, score, local_pred)` tuple for one label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Class index (column of the classifier's output) this model explains.
+    pub label: usize,
+    /// Intercept of the weighted ridge model: the predicted probability with every
+    /// selected feature switched off.
+    pub intercept: f64,
+    /// `(feature index, weight)` for the selected features, sorted by |weight| descending
+    /// (ties keep selection order, as Python's stable `sorted` does).
+    pub weights: Vec<(usize, f64)>,
+    /// Kernel-weighted R² of the local model on the neighbourhood: how faithful it is there.
+    pub score: f64,
+    /// The local model's prediction for the unperturbed instance (all features on); compare
+    /// with the classifier's own probability to judge the fit at the point being explained.
+    pub local_pred: f64,
+}
+
+impl Explanation {
+    /// Weight of one feature, or 0 when it was not selected.
+    pub fn weight_of(&self, feature: usize) -> f64 {
+        self.weights
+            .iter()
+            .find(|(f, _)| *f == feature)
+            .map_or(0.0, |(_, w)| *w)
+    }
+}

@@ -1,0 +1,88 @@
+//! Saving and loading a trained AMuSE model: `<dir>/amuse.safetensors` (weights, f32) and
+//! `<dir>/config.json` (the [`Config`] it was built with, plus what it was trained on).
+//! Loading checks that every weight exists with the right shape, so a checkpoint from
+//! another configuration is refused with a clear message instead of a LibTorch error.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use tch::{nn, Device, Tensor};
+
+use super::amuse::Amuse;
+use super::config::Config;
+
+/// What `config.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    pub config: Config,
+    /// Free text: data, epochs, dev scores.
+    #[serde(default)]
+    pub trained_on: String,
+    #[serde(default)]
+    pub dev_scores: serde_json::Value,
+    /// Modalities the checkpoint was trained to use (others are masked out at inference).
+    #[serde(default = "all_modalities")]
+    pub modalities: Vec<String>,
+}
+
+fn all_modalities() -> Vec<String> {
+    vec!["text".into(), "audio".into(), "visual".into()]
+}
+
+/// The checkpoint shipped in `models/amuse/`.
+pub fn default_dir() -> PathBuf {
+    crate::manifest::models_dir().join("amuse")
+}
+
+/// A loaded model with its variables.
+pub struct Loaded {
+    pub vs: nn::VarStore,
+    pub model: Amuse,
+    pub info: CheckpointInfo,
+}
+
+pub fn save(dir: &Path, vs: &nn::VarStore, info: &CheckpointInfo) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let weights = dir.join("amuse.safetensors");
+    crate::fsutil::write_atomic_with(&weights, |tmp| vs.save(tmp).map_err(std::io::Error::other))
+        .with_context(|| format!("writing {}", weights.display()))?;
+    crate::fsutil::write_atomic(&dir.join("config.json"), serde_json::to_string_pretty(info)?.as_bytes())?;
+    Ok(())
+}
+
+pub fn load(dir: &Path, device: Device) -> Result<Loaded> {
+    let cfg_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&cfg_path)
+        .with_context(|| format!("no AMuSE checkpoint at {} (config.json missing); train one with `amuse train` or restore models/amuse from git", dir.display()))?;
+    let info: CheckpointInfo = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid checkpoint config", cfg_path.display()))?;
+    let mut vs = nn::VarStore::new(device);
+    let model = Amuse::new(&vs.root(), info.config.clone());
+    let weights = dir.join("amuse.safetensors");
+    let stored: std::collections::HashMap<String, Tensor> = Tensor::read_safetensors(&weights)
+        .with_context(|| {
+            format!(
+                "cannot read {} (missing or corrupt); restore it from git or retrain",
+                weights.display()
+            )
+        })?
+        .into_iter()
+        .collect();
+    for (name, var) in vs.variables() {
+        match stored.get(&name) {
+            None => bail!("checkpoint {} was made with another model configuration: weight `{name}` is missing", weights.display()),
+            Some(t) if t.size() != var.size() => bail!(
+                "checkpoint {} was made with another model configuration: `{name}` has shape {:?}, this build expects {:?}",
+                weights.display(),
+                t.size(),
+                var.size()
+            ),
+            Some(_) => {}
+        }
+    }
+    vs.load(&weights)
+        .with_context(|| format!("loading {}", weights.display()))?;
+    vs.freeze();
+    Ok(Loaded { vs, model, info })
+}

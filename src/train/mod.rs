@@ -1,0 +1,182 @@
+//! Training and evaluation of the AMuSE model on real corpora (Section III-E), from the
+//! CLI: `amuse train`, `amuse eval`.
+
+pub mod data;
+pub mod metrics;
+
+use anyhow::Result;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
+
+use crate::model::amuse::Amuse;
+use crate::model::batch::{Batch, UtteranceInput};
+use data::Corpus;
+use metrics::Report;
+
+/// Optimiser and schedule settings (authors: Adam, lr 5e-4, weight decay 2e-4, batch 8).
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub epochs: usize,
+    /// Dialogues per batch.
+    pub batch: usize,
+    pub lr: f64,
+    pub weight_decay: f64,
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 20,
+            batch: 8,
+            lr: 5e-4,
+            weight_decay: 2e-4,
+            seed: 7,
+        }
+    }
+}
+
+/// One line of the training history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EpochLog {
+    pub epoch: usize,
+    pub loss: f64,
+    pub focal: f64,
+    pub nce: f64,
+    pub classification: f64,
+    pub seconds: f64,
+    pub dev_weighted_f1: Option<f64>,
+}
+
+fn dims(model: &Amuse) -> [i64; 4] {
+    let c = &model.config;
+    [c.text_dim, c.audio_dim, c.face_dim, c.back_dim]
+}
+
+/// Train on the union of `corpora` (batches never mix corpora, so dialogue structure is
+/// kept), evaluating on `dev` after each epoch; keeps the best dev weights in `vs`.
+pub fn fit(
+    model: &Amuse,
+    vs: &mut nn::VarStore,
+    corpora: &[&Corpus],
+    dev: Option<&Corpus>,
+    opts: &TrainOptions,
+    on_epoch: &mut dyn FnMut(&EpochLog),
+) -> Result<Vec<EpochLog>> {
+    tch::manual_seed(opts.seed as i64);
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let mut opt = nn::AdamW {
+        wd: opts.weight_decay,
+        ..Default::default()
+    }
+    .build(vs, opts.lr)?;
+    let mut batches: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut history = Vec::new();
+    let mut best: Option<(f64, Vec<(String, Tensor)>)> = None;
+    for epoch in 1..=opts.epochs {
+        let started = std::time::Instant::now();
+        batches.clear();
+        for (ci, c) in corpora.iter().enumerate() {
+            let mut idx: Vec<usize> = (0..c.dialogues.len()).collect();
+            idx.shuffle(&mut rng);
+            batches.extend(idx.chunks(opts.batch.max(1)).map(|ch| (ci, ch.to_vec())));
+        }
+        batches.shuffle(&mut rng);
+        let (mut sum, mut sf, mut sn, mut sc) = (0.0, 0.0, 0.0, 0.0);
+        for (ci, idx) in &batches {
+            let ds: Vec<&[UtteranceInput]> = idx.iter().map(|&i| corpora[*ci].dialogues[i].as_slice()).collect();
+            let b = Batch::new(&ds, dims(model), vs.device());
+            let out = model.forward(&b, true);
+            let l = model.losses(&b, &out);
+            opt.backward_step(&l.total);
+            model.fusion.project();
+            sum += l.total.double_value(&[]);
+            sf += l.focal;
+            sn += l.nce;
+            sc += l.classification;
+        }
+        let nb = batches.len().max(1) as f64;
+        let dev_f1 = dev.map(|d| evaluate(model, d, vs.device()).weighted_f1);
+        if let Some(f1) = dev_f1 {
+            if best.as_ref().is_none_or(|(b, _)| f1 > *b) {
+                best = Some((
+                    f1,
+                    vs.variables()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.detach().copy()))
+                        .collect(),
+                ));
+            }
+        }
+        let log = EpochLog {
+            epoch,
+            loss: sum / nb,
+            focal: sf / nb,
+            nce: sn / nb,
+            classification: sc / nb,
+            seconds: started.elapsed().as_secs_f64(),
+            dev_weighted_f1: dev_f1,
+        };
+        on_epoch(&log);
+        history.push(log);
+    }
+    if let Some((_, weights)) = best {
+        tch::no_grad(|| {
+            let vars = vs.variables();
+            for (k, v) in weights {
+                if let Some(t) = vars.get(&k) {
+                    t.shallow_clone().copy_(&v);
+                }
+            }
+        });
+    }
+    Ok(history)
+}
+
+/// Class probabilities for every utterance of a corpus, in corpus order: `(truth, probs)`.
+pub fn predict(model: &Amuse, corpus: &Corpus, device: Device) -> Vec<(Option<usize>, Vec<f64>)> {
+    let mut out = Vec::with_capacity(corpus.utterances());
+    tch::no_grad(|| {
+        for chunk in corpus.dialogues.chunks(16) {
+            let ds: Vec<&[UtteranceInput]> = chunk.iter().map(Vec::as_slice).collect();
+            let b = Batch::new(&ds, dims(model), device);
+            let probs = model
+                .forward(&b, false)
+                .logits
+                .softmax(-1, Kind::Float)
+                .to_device(Device::Cpu);
+            let rows: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(probs).unwrap_or_default();
+            for (u, p) in chunk.iter().flatten().zip(rows) {
+                out.push((u.label.map(|l| l as usize), p.into_iter().map(f64::from).collect()));
+            }
+        }
+    });
+    out
+}
+
+/// Metrics of the model on a labelled corpus.
+pub fn evaluate(model: &Amuse, corpus: &Corpus, device: Device) -> Report {
+    let pairs: Vec<(usize, usize)> = predict(model, corpus, device)
+        .into_iter()
+        .filter_map(|(t, p)| t.map(|t| (t, argmax(&p))))
+        .collect();
+    metrics::evaluate(&pairs)
+}
+
+pub fn argmax(p: &[f64]) -> usize {
+    p.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
+/// Seconds per call of `f`, for benchmarks.
+pub fn time_it<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let t = std::time::Instant::now();
+    let out = f();
+    (out, t.elapsed().as_secs_f64())
+}
