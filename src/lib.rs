@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: [`media`] (decode, subtitles, keyframes, faces) → [`features`]
 //! (pretrained encoders) → `model` (AMuSE) → `explain` (LIME) → [`app`] (egui) / [`cli`].
+pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod device;

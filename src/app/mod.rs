@@ -4,8 +4,11 @@
 //! and background work (model checks now; the analysis pipeline as it lands) runs on worker
 //! threads that send plain data over channels. The UI thread never touches a tensor.
 
+pub mod audio;
+pub mod panels;
 pub mod state;
-mod ui;
+pub mod ui;
+pub mod worker;
 
 use std::path::PathBuf;
 

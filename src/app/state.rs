@@ -1,73 +1,324 @@
-//! What the viewer knows, independent of how it is drawn.
+//! What the viewer knows, independent of how it is drawn: the open file, the analysis and
+//! its progress, the selection, filters, overlays, playback. Worker messages are applied
+//! here; drawing code only reads this and calls its methods.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Receiver};
 
-use crate::device::{self, DeviceInfo};
-use crate::doctor::{self, Report};
+use super::worker::{Command, Message, Worker};
+use crate::analysis::result::DialogueResult;
+use crate::device::DeviceInfo;
+use crate::emotion::Emotion;
+use crate::features::extract::{Progress, Stage};
 
-/// Messages from worker threads to the UI: plain data only.
-#[derive(Debug)]
-pub enum WorkerMsg {
-    /// The installation check finished.
-    Health(Report),
+/// A decoded keyframe ready to display.
+#[derive(Clone)]
+pub struct ShownFrame {
+    pub time: f64,
+    pub image: egui::ColorImage,
 }
 
-/// The viewer's state.
+/// Table filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub speaker: Option<String>,
+    pub emotion: Option<Emotion>,
+    pub disagreements_only: bool,
+}
+
+/// Overlays on the keyframe view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overlays {
+    pub faces: bool,
+    pub landmarks: bool,
+}
+
+impl Default for Overlays {
+    fn default() -> Self {
+        Self {
+            faces: true,
+            landmarks: true,
+        }
+    }
+}
+
+/// Severity of a message shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
 pub struct AppState {
     pub file: Option<PathBuf>,
     pub device: Option<DeviceInfo>,
-    pub health: Option<Report>,
-    pub messages: Vec<String>,
-    rx: Receiver<WorkerMsg>,
+    /// The loaded checkpoint, or why models could not be loaded.
+    pub models: Option<Result<String, String>>,
+    pub result: Option<DialogueResult>,
+    pub running: bool,
+    /// Progress per stage of the running analysis, and seconds since it started.
+    pub progress: HashMap<Stage, (usize, usize)>,
+    pub current_stage: Option<Stage>,
+    pub elapsed: f64,
+    pub analysis_seconds: Option<f64>,
+    pub selected: Option<usize>,
+    pub filter: Filter,
+    pub overlays: Overlays,
+    pub messages: Vec<(Level, String)>,
+    pub recent: Vec<PathBuf>,
+    /// Keyframes of the selected utterance (tag = utterance index).
+    pub frames: Vec<ShownFrame>,
+    frames_tag: Option<u64>,
+    /// Bumped whenever `frames` changes (so textures are re-uploaded).
+    pub frames_generation: u64,
+    /// Index into `frames` being shown.
+    pub frame_index: usize,
+    /// Playback of the selected utterance: start instant.
+    pub playing_since: Option<std::time::Instant>,
+    pub worker: Worker,
+    /// Word explanations received, by utterance.
+    pub explanations: HashMap<usize, crate::analysis::explain::WordExplanation>,
+    pub explaining: Option<usize>,
 }
 
 impl AppState {
-    /// Start the viewer's state; device set-up and the model check run on a worker thread
-    /// (hashing the model files takes a second or two) and `wake` is called when they finish.
-    pub fn new(file: Option<PathBuf>, threads: usize, force_cpu: bool, wake: impl Fn() + Send + 'static) -> Self {
-        let (tx, rx) = channel();
-        std::thread::Builder::new()
-            .name("amuse-health".into())
-            .spawn(move || {
-                let info = device::init(threads, force_cpu);
-                let _ = tx.send(WorkerMsg::Health(doctor::inspect(info)));
-                wake();
-            })
-            .expect("spawning a thread");
+    pub fn new(worker: Worker) -> Self {
         Self {
-            file,
+            file: None,
             device: None,
-            health: None,
+            models: None,
+            result: None,
+            running: false,
+            progress: HashMap::new(),
+            current_stage: None,
+            elapsed: 0.0,
+            analysis_seconds: None,
+            selected: None,
+            filter: Filter::default(),
+            overlays: Overlays::default(),
             messages: Vec::new(),
-            rx,
+            recent: Vec::new(),
+            frames: Vec::new(),
+            frames_tag: None,
+            frames_generation: 0,
+            frame_index: 0,
+            playing_since: None,
+            worker,
+            explanations: HashMap::new(),
+            explaining: None,
         }
     }
 
-    /// Apply every pending worker message (non-blocking).
-    pub fn poll(&mut self) {
-        while let Ok(msg) = self.rx.try_recv() {
+    pub fn message(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        if !self.messages.iter().any(|(_, t)| *t == text) {
+            self.messages.push((level, text));
+        }
+    }
+
+    /// Apply every pending worker message (non-blocking). Returns true if anything changed.
+    pub fn poll(&mut self) -> bool {
+        let mut changed = false;
+        while let Ok(msg) = self.worker.rx.try_recv() {
+            changed = true;
             match msg {
-                WorkerMsg::Health(report) => {
-                    if !report.healthy() {
-                        self.messages.push(match &report.models {
-                            Err(e) => e.clone(),
-                            Ok(_) => format!("some model files are missing or corrupt: {}", crate::manifest::FIX_HINT),
-                        });
+                Message::Ready { device, checkpoint } => {
+                    if let Err(e) = &checkpoint {
+                        self.message(Level::Error, format!("models not loaded: {e}"));
                     }
-                    self.device = Some(report.device.clone());
-                    self.health = Some(report);
+                    self.device = Some(device);
+                    self.models = Some(checkpoint);
+                }
+                Message::Progress {
+                    progress: Progress { stage, done, total },
+                    elapsed,
+                } => {
+                    self.progress.insert(stage, (done, total));
+                    self.current_stage = Some(stage);
+                    self.elapsed = elapsed;
+                }
+                Message::Done { video, result, seconds } => {
+                    if self.file.as_ref() == Some(&video) {
+                        self.running = false;
+                        self.analysis_seconds = Some(seconds);
+                        for n in &result.notes {
+                            self.message(Level::Warning, n.clone());
+                        }
+                        self.result = Some(*result);
+                        if self.selected.is_none() {
+                            self.select(0);
+                            self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
+                        }
+                    }
+                }
+                Message::Failed { video, error } => {
+                    if self.file.as_ref() == Some(&video) {
+                        self.running = false;
+                        self.message(Level::Error, error);
+                    }
+                }
+                Message::Cancelled => {
+                    self.running = false;
+                    self.message(Level::Info, "analysis cancelled");
+                }
+                Message::Explained(e) => {
+                    self.explaining = None;
+                    self.explanations.insert(e.utterance, *e);
+                }
+                Message::ExplainFailed(e) => {
+                    self.explaining = None;
+                    self.message(Level::Error, format!("explanation failed: {e}"));
+                }
+                Message::Frames { tag, frames } => {
+                    if self.frames_tag == Some(tag) {
+                        self.frames = frames
+                            .into_iter()
+                            .map(|(time, w, h, rgb)| ShownFrame {
+                                time,
+                                image: egui::ColorImage::from_rgb([w as usize, h as usize], &rgb),
+                            })
+                            .collect();
+                        self.frame_index = self.frame_index.min(self.frames.len().saturating_sub(1));
+                        self.frames_generation += 1;
+                    }
                 }
             }
         }
+        changed
     }
 
-    /// Open a file chosen by the user (dialog or drag-and-drop).
+    /// Open a video (dialog, drag-and-drop, recent list) and start its analysis.
     pub fn open(&mut self, path: PathBuf) {
         if !path.is_file() {
-            self.messages.push(format!("{} is not a readable file", path.display()));
+            self.message(Level::Error, format!("{} is not a readable file", path.display()));
             return;
         }
-        self.file = Some(path);
+        self.worker.cancel();
+        self.file = Some(path.clone());
+        self.result = None;
+        self.explanations.clear();
+        self.explaining = None;
+        self.selected = None;
+        self.frames.clear();
+        self.frames_tag = None;
+        self.messages.clear();
+        self.progress.clear();
+        self.current_stage = None;
+        self.analysis_seconds = None;
+        self.running = true;
+        self.recent.retain(|p| *p != path);
+        self.recent.insert(0, path.clone());
+        self.recent.truncate(8);
+        self.worker.send(Command::Analyze {
+            video: path,
+            transcript: None,
+        });
+    }
+
+    /// Ask for a word explanation of the selected utterance (`samples` LIME samples).
+    pub fn explain_selected(&mut self, samples: usize) {
+        if let (Some(i), Some(_), None) = (self.selected, &self.result, self.explaining) {
+            self.explaining = Some(i);
+            self.worker.send(Command::Explain {
+                utterance: i,
+                samples,
+                seed: 0,
+            });
+        }
+    }
+
+    pub fn cancel(&mut self) {
+        if self.running {
+            self.worker.cancel();
+        }
+    }
+
+    /// Indices of utterances passing the filter, in dialogue order.
+    pub fn visible(&self) -> Vec<usize> {
+        let Some(r) = &self.result else { return Vec::new() };
+        r.utterances
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| {
+                self.filter
+                    .speaker
+                    .as_ref()
+                    .is_none_or(|s| u.speaker.as_ref() == Some(s))
+            })
+            .filter(|(_, u)| self.filter.emotion.is_none_or(|e| u.predicted() == e))
+            .filter(|(_, u)| !self.filter.disagreements_only || u.label.is_some_and(|l| l != u.predicted()))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Select an utterance and fetch its keyframes.
+    pub fn select(&mut self, i: usize) {
+        let Some(r) = &self.result else { return };
+        let Some(u) = r.utterances.get(i) else { return };
+        let times = u.keyframe_times.clone();
+        self.selected = Some(i);
+        self.frame_index = 0;
+        if !self.explanations.contains_key(&i) {
+            self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
+        }
+        self.playing_since = None;
+        if let (Some(video), false) = (&self.file, times.is_empty()) {
+            self.frames_tag = Some(i as u64);
+            self.frames.clear();
+            self.worker.send(Command::Frames {
+                times,
+                video: video.clone(),
+                max_side: 640,
+                tag: i as u64,
+            });
+        } else {
+            self.frames.clear();
+        }
+    }
+
+    /// Move the selection by `delta` among visible utterances.
+    pub fn step(&mut self, delta: i64) {
+        let visible = self.visible();
+        if visible.is_empty() {
+            return;
+        }
+        let pos = self.selected.and_then(|s| visible.iter().position(|&v| v == s));
+        let next = match pos {
+            None => 0,
+            Some(p) => (p as i64 + delta).clamp(0, visible.len() as i64 - 1) as usize,
+        };
+        self.select(visible[next]);
+    }
+
+    pub fn select_first(&mut self) {
+        if let Some(&i) = self.visible().first() {
+            self.select(i);
+        }
+    }
+
+    pub fn select_last(&mut self) {
+        if let Some(&i) = self.visible().last() {
+            self.select(i);
+        }
+    }
+
+    /// Overall progress in [0, 1] and a rough ETA (seconds) of the running analysis.
+    pub fn overall_progress(&self) -> (f32, Option<f64>) {
+        // Weights: decode and faces dominate on CPU.
+        let weights = [
+            (Stage::Decode, 0.25),
+            (Stage::Faces, 0.45),
+            (Stage::Encoders, 0.25),
+            (Stage::Model, 0.05),
+        ];
+        let mut done = 0.0;
+        for (s, w) in weights {
+            if let Some((d, t)) = self.progress.get(&s) {
+                done += w * (*d as f64 / (*t).max(1) as f64);
+            }
+        }
+        let eta = (done > 0.02).then(|| self.elapsed * (1.0 - done) / done);
+        (done as f32, eta)
     }
 }

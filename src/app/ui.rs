@@ -1,28 +1,231 @@
-//! Drawing the viewer: top bar, central area, status bar.
+//! The viewer's layout, keyboard and menus; panels draw themselves (see `panels`).
 
-use super::state::AppState;
+use super::audio::AudioOut;
+use super::panels::{self, keyframe::Textures};
+use super::state::{AppState, Level};
+use super::worker::Worker;
 use super::Options;
 
 pub struct ViewerApp {
-    state: AppState,
+    pub state: AppState,
+    textures: Textures,
+    audio: AudioOut,
+    trajectory_of: Option<String>,
+    /// Recent frame times (seconds), for the status bar.
+    frame_times: Vec<f32>,
+    last_frame: Option<std::time::Instant>,
+    pub frames_drawn: u64,
 }
 
 impl ViewerApp {
     pub fn new(ctx: egui::Context, options: Options) -> Self {
-        let file = options
+        let wake_ctx = ctx.clone();
+        let worker = Worker::start(options.threads, options.force_cpu, move || wake_ctx.request_repaint());
+        let mut state = AppState::new(worker);
+        if let Some(file) = options
             .file
-            .or_else(|| Some(super::demo_video()).filter(|p| p.is_file()));
-        let wake = move || ctx.request_repaint();
+            .or_else(|| Some(super::demo_video()).filter(|p| p.is_file()))
+        {
+            state.open(file);
+        }
         Self {
-            state: AppState::new(file, options.threads, options.force_cpu, wake),
+            state,
+            textures: Textures::default(),
+            audio: AudioOut::start(),
+            trajectory_of: None,
+            frame_times: Vec::new(),
+            last_frame: None,
+            frames_drawn: 0,
+        }
+    }
+
+    fn keyboard(&mut self, ctx: &egui::Context) {
+        use egui::Key;
+        let (space, left, right, home, end, open, explain) = ctx.input(|i| {
+            (
+                i.key_pressed(Key::Space),
+                i.key_pressed(Key::ArrowLeft),
+                i.key_pressed(Key::ArrowRight),
+                i.key_pressed(Key::Home),
+                i.key_pressed(Key::End),
+                i.modifiers.command && i.key_pressed(Key::O),
+                i.key_pressed(Key::E),
+            )
+        });
+        if ctx.memory(|m| m.focused().is_some()) {
+            return; // typing in a widget
+        }
+        if left {
+            self.state.step(-1);
+        }
+        if right {
+            self.state.step(1);
+        }
+        if home {
+            self.state.select_first();
+        }
+        if end {
+            self.state.select_last();
+        }
+        if space {
+            self.toggle_play();
+        }
+        if open {
+            self.open_dialog();
+        }
+        if explain {
+            self.state
+                .explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
+        }
+    }
+
+    fn toggle_play(&mut self) {
+        if self.state.playing_since.is_some() {
+            self.state.playing_since = None;
+            self.audio.stop();
+            return;
+        }
+        let (Some(file), Some(r), Some(i)) = (&self.state.file, &self.state.result, self.state.selected) else {
+            return;
+        };
+        let u = &r.utterances[i];
+        self.audio.play(file.clone(), u.start, u.end);
+        self.state.playing_since = Some(std::time::Instant::now());
+    }
+
+    /// Advance the keyframe shown while playing; auto-advance at the end of the utterance.
+    fn tick_playback(&mut self, ctx: &egui::Context) {
+        let (Some(since), Some(r), Some(i)) = (self.state.playing_since, &self.state.result, self.state.selected)
+        else {
+            return;
+        };
+        let u = &r.utterances[i];
+        let t = u.start + since.elapsed().as_secs_f64();
+        let k = self.state.frames.iter().rposition(|f| f.time <= t).unwrap_or(0);
+        self.state.frame_index = k;
+        if t >= u.end {
+            self.state.playing_since = None;
+        } else {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn open_dialog(&mut self) {
+        if let Some(path) = rfd::FileDialog::new()
+            .add_filter("video", &["mp4", "mkv", "avi", "flv", "webm", "mov"])
+            .pick_file()
+        {
+            self.state.open(path);
+        }
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if ui.button("Open…").on_hover_text("Ctrl+O").clicked() {
+                self.open_dialog();
+            }
+            let recent = self.state.recent.clone();
+            ui.menu_button("Recent", |ui| {
+                for p in recent {
+                    if ui.button(p.display().to_string()).clicked() {
+                        self.state.open(p);
+                        ui.close();
+                    }
+                }
+            });
+            if ui.button("Demo").clicked() {
+                self.state.open(super::demo_video());
+            }
+            ui.separator();
+            match &self.state.file {
+                Some(f) => ui.strong(
+                    f.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                ),
+                None => ui.label("drop a video here or use Open…"),
+            };
+            if self.state.running {
+                ui.separator();
+                let (p, eta) = self.state.overall_progress();
+                let stage = self.state.current_stage.map_or("loading models", |s| s.name());
+                let eta = eta.map_or(String::new(), |e| format!(", ~{e:.0}s left"));
+                ui.add(
+                    egui::ProgressBar::new(p)
+                        .desired_width(220.0)
+                        .text(format!("{stage} {:.0}%{eta}", p * 100.0)),
+                );
+                if ui.button("Cancel").clicked() {
+                    self.state.cancel();
+                }
+            }
+        });
+    }
+
+    fn status_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            match &self.state.device {
+                Some(d) => ui.label(format!("device: {}", d.name)),
+                None => ui.label("starting LibTorch…"),
+            };
+            ui.separator();
+            match &self.state.models {
+                Some(Ok(c)) => ui.label(format!("checkpoint: {c}")),
+                Some(Err(_)) => {
+                    ui.colored_label(egui::Color32::from_rgb(210, 60, 60), "models missing: run `make setup`")
+                }
+                None => ui.label("loading models…"),
+            };
+            if let Some(s) = self.state.analysis_seconds {
+                ui.separator();
+                ui.label(format!("analysed in {s:.1}s"));
+            }
+            let mut sorted = self.frame_times.clone();
+            sorted.sort_by(f32::total_cmp);
+            if let Some(p50) = sorted.get(sorted.len() / 2) {
+                ui.separator();
+                ui.weak(format!("frame {:.1} ms", p50 * 1000.0));
+            }
+        });
+    }
+
+    fn messages(&mut self, ui: &mut egui::Ui) {
+        let mut dismiss = None;
+        for (k, (level, text)) in self.state.messages.iter().enumerate() {
+            let colour = match level {
+                Level::Error => egui::Color32::from_rgb(210, 60, 60),
+                Level::Warning => egui::Color32::from_rgb(220, 160, 30),
+                Level::Info => ui.visuals().text_color(),
+            };
+            ui.horizontal(|ui| {
+                if ui.small_button("×").clicked() {
+                    dismiss = Some(k);
+                }
+                ui.colored_label(colour, text);
+            });
+        }
+        if let Some(k) = dismiss {
+            self.state.messages.remove(k);
         }
     }
 }
 
 impl eframe::App for ViewerApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last_frame.replace(now) {
+            self.frame_times.push((now - last).as_secs_f32());
+            if self.frame_times.len() > 120 {
+                self.frame_times.remove(0);
+            }
+        }
+        self.frames_drawn += 1;
         self.state.poll();
-        let dropped: Vec<_> = ui.ctx().input(|i| {
+        while let Ok(e) = self.audio.errors.try_recv() {
+            self.state.message(Level::Warning, e);
+        }
+        let ctx = ui.ctx().clone();
+        let dropped: Vec<_> = ctx.input(|i| {
             i.raw
                 .dropped_files
                 .iter()
@@ -33,37 +236,54 @@ impl eframe::App for ViewerApp {
         if let Some(path) = dropped.into_iter().next() {
             self.state.open(path);
         }
-        egui::Panel::top("top").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                if ui.button("Open…").clicked() {
-                    if let Some(path) = rfd::FileDialog::new()
-                        .add_filter("video", &["mp4", "mkv", "avi", "flv", "webm", "mov"])
-                        .pick_file()
-                    {
-                        self.state.open(path);
-                    }
-                }
+        self.keyboard(&ctx);
+        self.tick_playback(&ctx);
+        if self.state.running {
+            ctx.request_repaint_after(std::time::Duration::from_millis(200));
+        }
+
+        egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::Panel::bottom("timeline")
+            .resizable(true)
+            .default_size(250.0)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                panels::timeline::show(ui, &mut self.state);
                 ui.separator();
-                match &self.state.file {
-                    Some(f) => ui.label(f.display().to_string()),
-                    None => ui.label("no file open — drop a video here or use Open…"),
-                };
+                panels::trajectory::show(ui, &mut self.state, &mut self.trajectory_of);
             });
-        });
-        egui::Panel::bottom("status").show(ui, |ui| {
-            ui.horizontal(|ui| match &self.state.device {
-                Some(d) => ui.label(format!("device: {}", d.name)),
-                None => ui.label("starting LibTorch…"),
+        egui::Panel::left("table")
+            .resizable(true)
+            .default_size(520.0)
+            .show(ui, |ui| {
+                self.messages(ui);
+                panels::table::show(ui, &mut self.state);
             });
-        });
+        egui::Panel::right("explain")
+            .resizable(true)
+            .default_size(420.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| panels::explain::show(ui, &mut self.state));
+            });
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            for msg in &self.state.messages {
-                ui.colored_label(egui::Color32::from_rgb(200, 60, 60), msg);
-            }
-            if let Some(report) = &self.state.health {
-                ui.heading("Installation");
-                ui.monospace(crate::doctor::render(report));
-            }
+            ui.horizontal(|ui| {
+                let playing = self.state.playing_since.is_some();
+                if ui
+                    .button(if playing { "⏸ Pause" } else { "▶ Play" })
+                    .on_hover_text("Space")
+                    .clicked()
+                {
+                    self.toggle_play();
+                }
+                if ui.button("◀").on_hover_text("previous utterance (←)").clicked() {
+                    self.state.step(-1);
+                }
+                if ui.button("▶▶").on_hover_text("next utterance (→)").clicked() {
+                    self.state.step(1);
+                }
+            });
+            panels::keyframe::show(ui, &mut self.state, &mut self.textures);
         });
     }
 }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::device;
 
+pub mod bench;
 pub mod features;
 pub mod train;
 
@@ -60,6 +61,14 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Evaluate a checkpoint: accuracy, weighted F1, per-class F1, confusion matrix.
     Eval(train::EvalArgs),
+    /// Print speed figures: feature extraction per stage and model time on a dialogue.
+    Bench {
+        /// The video (default: the demo dialogue).
+        video: Option<PathBuf>,
+        /// Repetitions (the median is printed).
+        #[arg(long, default_value_t = 1)]
+        repeats: usize,
+    },
 }
 
 /// Parse the command line, run, and map errors to exit codes with a message on stderr.
@@ -114,6 +123,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => {
             let info = device::init(threads, cli.cpu);
             train::eval(&args, info.device())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { video, repeats } => {
+            let info = device::init(threads, cli.cpu);
+            println!("device: {} ({})", info.name, info.cuda_note);
+            let analyzer = crate::analysis::Analyzer::load(info.device())?;
+            bench::run(&analyzer, &video.unwrap_or_else(crate::app::demo_video), repeats)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::View { file } => {

@@ -58,6 +58,10 @@ impl CancelToken {
     pub fn cancel(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
+    /// Clear the flag before starting new work.
+    pub fn reset(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }

@@ -1,0 +1,240 @@
+//! One dialogue, end to end: transcript + video → features (cached) → AMuSE → plain
+//! results. The viewer's worker thread and `amuse analyze` both call this.
+
+pub mod explain;
+pub mod result;
+
+use std::path::Path;
+
+use anyhow::Result;
+use tch::{Device, Kind, Tensor};
+
+use crate::emotion::Emotion;
+use crate::features::cache;
+use crate::features::extract::{self, CancelToken, Encoders, ExtractOptions, Progress, Stage, UtteranceFeatures};
+use crate::manifest::ModelStore;
+use crate::media::keyframes;
+use crate::media::transcript::Dialogue;
+use crate::model::batch::{Batch, UtteranceInput};
+use crate::model::checkpoint::{self, Loaded};
+use crate::model::config::AudioSource;
+use result::{DialogueResult, Probs, UtteranceResult};
+
+/// FER2013 class order of the expression CNN, mapped to MELD's.
+const FER_TO_MELD: [Emotion; 7] = [
+    Emotion::Anger,
+    Emotion::Disgust,
+    Emotion::Fear,
+    Emotion::Joy,
+    Emotion::Sadness,
+    Emotion::Surprise,
+    Emotion::Neutral,
+];
+
+/// Encoders and the trained model, loaded once.
+pub struct Analyzer {
+    pub store: ModelStore,
+    pub encoders: Encoders,
+    pub model: Loaded,
+    pub device: Device,
+    pub options: ExtractOptions,
+    pub checkpoint_name: String,
+}
+
+impl Analyzer {
+    /// Load everything from `models/` (clear errors when something is missing).
+    pub fn load(device: Device) -> Result<Self> {
+        let store = ModelStore::open_default()?;
+        let encoders = Encoders::load(&store, device)?;
+        let dir = checkpoint::default_dir();
+        let model = checkpoint::load(&dir, device)?;
+        Ok(Self {
+            store,
+            encoders,
+            model,
+            device,
+            options: ExtractOptions::default(),
+            checkpoint_name: dir.display().to_string(),
+        })
+    }
+
+    /// Analyse a dialogue: features from the cache when possible, then the model.
+    pub fn analyze(
+        &self,
+        video: Option<&Path>,
+        dialogue: &Dialogue,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &CancelToken,
+    ) -> Result<DialogueResult> {
+        let (features, notes) = self.features(video, dialogue, progress, cancel)?;
+        cancel.check()?;
+        Ok(self.results(dialogue, &features, notes, progress))
+    }
+
+    /// The dialogue's features: from the cache when possible, else extracted and cached.
+    pub fn features(
+        &self,
+        video: Option<&Path>,
+        dialogue: &Dialogue,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &CancelToken,
+    ) -> Result<(Vec<UtteranceFeatures>, Vec<String>)> {
+        let dir = cache::default_dir();
+        let key = cache::key(&self.store, video, dialogue, &self.options)?;
+        let (features, notes) = match cache::load(&dir, &key) {
+            Some(hit) => hit,
+            None => {
+                let (f, n) = extract::extract(&self.encoders, video, dialogue, &self.options, progress, cancel)?;
+                if let Err(e) = cache::store(&dir, &key, &f, &n) {
+                    tracing::warn!("feature cache not written: {e:#}");
+                }
+                (f, n)
+            }
+        };
+        Ok((features, notes))
+    }
+
+    /// Run the model on extracted features and package plain results.
+    pub fn results(
+        &self,
+        dialogue: &Dialogue,
+        features: &[UtteranceFeatures],
+        notes: Vec<String>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> DialogueResult {
+        progress(Progress {
+            stage: Stage::Model,
+            done: 0,
+            total: 1,
+        });
+        let (probs, heads) = self.predict(dialogue, features);
+        progress(Progress {
+            stage: Stage::Model,
+            done: 1,
+            total: 1,
+        });
+        let mut all_notes = dialogue.warnings.clone();
+        all_notes.extend(notes);
+        let utterances = dialogue
+            .utterances
+            .iter()
+            .zip(features)
+            .enumerate()
+            .map(|(i, (u, f))| UtteranceResult {
+                start: u.start,
+                end: u.end,
+                speaker: u.speaker.clone(),
+                text: u.text.clone(),
+                label: u.label,
+                probs: probs[i],
+                modality_probs: heads[i],
+                keyframe_times: if f.visual.is_some() {
+                    keyframes::choose(u.start, u.end, &[], self.options.keyframes)
+                } else {
+                    Vec::new()
+                },
+                keyframes: f.visual.as_ref().map(|v| v.keyframes.clone()).unwrap_or_default(),
+                audio_seconds: f.audio_seconds,
+                face_expression: face_expression(f),
+            })
+            .collect();
+        DialogueResult {
+            utterances,
+            notes: all_notes,
+            transcribed: dialogue.transcribed,
+            checkpoint: self.checkpoint_name.clone(),
+        }
+    }
+
+    /// Model inputs of a dialogue, keeping only the modalities the checkpoint was trained on.
+    pub fn inputs(&self, dialogue: &Dialogue, features: &[UtteranceFeatures]) -> Vec<UtteranceInput> {
+        let uses = |m: &str| self.model.info.modalities.iter().any(|x| x == m);
+        dialogue
+            .utterances
+            .iter()
+            .zip(features)
+            .map(|(u, f)| {
+                let audio = match self.model.info.config.audio_source {
+                    AudioSource::Whisper => f.speech.as_ref(),
+                    AudioSource::Aisfx => f.sound.as_ref(),
+                };
+                let (face, back) = match (&f.visual, uses("visual")) {
+                    (Some(v), true) => {
+                        let rows = v.face_mask.gt(0.5).nonzero().squeeze_dim(1);
+                        (Some(v.face.index_select(0, &rows)), Some(v.back.shallow_clone()))
+                    }
+                    _ => (None, None),
+                };
+                UtteranceInput {
+                    text: uses("text").then(|| f.text.tokens.shallow_clone()),
+                    audio: audio.filter(|_| uses("audio")).map(Tensor::shallow_clone),
+                    face,
+                    back,
+                    speaker: u.speaker.clone(),
+                    label: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Fused and per-modality probabilities for every utterance of one dialogue.
+    pub fn predict(
+        &self,
+        dialogue: &Dialogue,
+        features: &[UtteranceFeatures],
+    ) -> (Vec<Probs>, Vec<[Option<Probs>; 3]>) {
+        let inputs = self.inputs(dialogue, features);
+        self.predict_inputs(&inputs)
+    }
+
+    /// As [`Self::predict`], from prepared inputs (LIME perturbs these).
+    pub fn predict_inputs(&self, inputs: &[UtteranceInput]) -> (Vec<Probs>, Vec<[Option<Probs>; 3]>) {
+        let c = &self.model.info.config;
+        tch::no_grad(|| {
+            let b = Batch::new(
+                &[inputs],
+                [c.text_dim, c.audio_dim, c.face_dim, c.back_dim],
+                self.device,
+            );
+            let out = self.model.model.forward(&b, false);
+            let fused: Vec<Probs> = rows(&out.logits.softmax(-1, Kind::Float));
+            let present: Vec<[f32; 3]> = rows(&out.present);
+            let heads: Vec<Vec<Probs>> = (0..3)
+                .map(|m| rows(&out.modality_logits.get(m).softmax(-1, Kind::Float)))
+                .collect();
+            let per: Vec<[Option<Probs>; 3]> = (0..fused.len())
+                .map(|i| std::array::from_fn(|m| (present[i][m] > 0.5).then(|| heads[m][i])))
+                .collect();
+            (fused, per)
+        })
+    }
+}
+
+fn rows<const N: usize>(t: &Tensor) -> Vec<[f32; N]> {
+    let t = t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
+    let flat: Vec<f32> = t.view([-1]).try_into().unwrap_or_default();
+    flat.chunks(N)
+        .map(|c| std::array::from_fn(|i| c.get(i).copied().unwrap_or(0.0)))
+        .collect()
+}
+
+/// Mean expression-CNN probabilities over keyframes with a face, in MELD order.
+fn face_expression(f: &UtteranceFeatures) -> Option<Probs> {
+    let v = f.visual.as_ref()?;
+    let rows = v.face_mask.gt(0.5).nonzero().squeeze_dim(1);
+    if rows.size()[0] == 0 {
+        return None;
+    }
+    let scores = v
+        .face
+        .index_select(0, &rows)
+        .narrow(1, 256, 7)
+        .mean_dim([0i64].as_slice(), false, Kind::Float);
+    let s: Vec<f32> = scores.try_into().ok()?;
+    let total: f32 = s.iter().sum::<f32>().max(1e-6);
+    let mut out = [0f32; 7];
+    for (i, v) in s.iter().enumerate() {
+        out[FER_TO_MELD[i].index()] = v / total;
+    }
+    Some(out)
+}

@@ -1,0 +1,60 @@
+//! Plain results of an analysis: what the viewer shows and the CLI exports. No tensors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::emotion::Emotion;
+use crate::features::visual::KeyframeFaces;
+
+/// Probabilities over the seven classes, in `Emotion::ALL` order.
+pub type Probs = [f32; 7];
+
+/// The analysis of one utterance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UtteranceResult {
+    pub start: f64,
+    pub end: f64,
+    pub speaker: Option<String>,
+    pub text: String,
+    /// Ground truth from the transcript, when present.
+    pub label: Option<Emotion>,
+    /// The fused AMuSE prediction.
+    pub probs: Probs,
+    /// Per-modality Central head predictions (text, audio, visual); `None` when the
+    /// utterance lacks the modality or the checkpoint does not use it.
+    pub modality_probs: [Option<Probs>; 3],
+    /// Keyframe times and the faces found in each.
+    pub keyframe_times: Vec<f64>,
+    pub keyframes: Vec<KeyframeFaces>,
+    pub audio_seconds: f64,
+    /// Expression CNN probabilities of the speaker's face, averaged over keyframes with a
+    /// face (FER2013 classes mapped to MELD's: an evidence display, not the model's output).
+    pub face_expression: Option<Probs>,
+}
+
+impl UtteranceResult {
+    pub fn predicted(&self) -> Emotion {
+        let i = self
+            .probs
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        Emotion::from_index(i).unwrap_or(Emotion::Neutral)
+    }
+
+    pub fn confidence(&self) -> f32 {
+        self.probs.iter().copied().fold(0.0, f32::max)
+    }
+}
+
+/// The analysis of a dialogue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DialogueResult {
+    pub utterances: Vec<UtteranceResult>,
+    /// Warnings from the transcript and notes from the extraction (no audio track…).
+    pub notes: Vec<String>,
+    pub transcribed: bool,
+    /// Which checkpoint produced the predictions.
+    pub checkpoint: String,
+}

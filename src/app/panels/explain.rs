@@ -1,0 +1,144 @@
+//! The explanation panel for the selected utterance (the paper's Fig. 2): the fused AMuSE
+//! prediction, the per-modality Central head predictions (T, A, V), the face-expression
+//! evidence, and the transcript.
+
+use super::{colour, prob_bars};
+use crate::app::state::AppState;
+use crate::model::amuse::MODALITIES;
+
+/// Green for support, red against, alpha ∝ |weight| / max |weight|.
+fn weight_colour(w: f64, max: f64) -> egui::Color32 {
+    let a = ((w.abs() / max.max(1e-9)).clamp(0.0, 1.0) * 200.0) as u8;
+    if w >= 0.0 {
+        egui::Color32::from_rgba_unmultiplied(40, 180, 70, a)
+    } else {
+        egui::Color32::from_rgba_unmultiplied(220, 50, 50, a)
+    }
+}
+
+/// The transcript with LIME word weights, the weights as bars, and the fit quality.
+fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
+    match state.explanations.get(&i) {
+        Some(e) => {
+            let max = e.top.iter().map(|(_, w)| w.abs()).fold(0.0, f64::max);
+            ui.strong(format!("why “{}”: words (LIME)", e.label.name()));
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 0.0;
+                for (piece, w) in &e.pieces {
+                    let mut text = egui::RichText::new(piece).size(16.0);
+                    if let Some(w) = w {
+                        text = text.background_color(weight_colour(*w, max));
+                    }
+                    let r = ui.label(text);
+                    if let Some(w) = w {
+                        r.on_hover_text(format!("weight {w:+.4}"));
+                    }
+                }
+            });
+            for (word, w) in &e.top {
+                ui.horizontal(|ui| {
+                    ui.add_sized([90.0, 14.0], egui::Label::new(egui::RichText::new(word).small()));
+                    let (rect, _) = ui.allocate_exact_size(egui::vec2(160.0, 12.0), egui::Sense::hover());
+                    let centre = rect.center().x;
+                    let len = (w.abs() / max.max(1e-9)) as f32 * rect.width() / 2.0;
+                    let bar = if *w >= 0.0 {
+                        egui::Rect::from_min_max(
+                            egui::pos2(centre, rect.top()),
+                            egui::pos2(centre + len, rect.bottom()),
+                        )
+                    } else {
+                        egui::Rect::from_min_max(
+                            egui::pos2(centre - len, rect.top()),
+                            egui::pos2(centre, rect.bottom()),
+                        )
+                    };
+                    ui.painter()
+                        .rect_filled(bar, 1.0, weight_colour(*w, max.max(1e-9) * 0.6));
+                    ui.painter().line_segment(
+                        [egui::pos2(centre, rect.top()), egui::pos2(centre, rect.bottom())],
+                        ui.visuals().widgets.noninteractive.bg_stroke,
+                    );
+                    ui.label(egui::RichText::new(format!("{w:+.3}")).small());
+                });
+            }
+            ui.weak(format!(
+                "{} samples ({} distinct), local R² {:.2}, {:.1}s",
+                e.samples, e.evaluated, e.score, e.seconds
+            ));
+            if state.explaining.is_none()
+                && ui
+                    .button(format!("explain again with {} samples", (e.samples * 4).min(5000)))
+                    .clicked()
+            {
+                state.explain_selected((e.samples * 4).min(5000));
+            }
+        }
+        None if state.explaining == Some(i) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("explaining the words (LIME)…");
+            });
+        }
+        None => {
+            if state.explaining.is_none() && ui.button("explain words (E)").clicked() {
+                state.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
+            }
+        }
+    }
+}
+
+pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
+    let (Some(result), Some(i)) = (&state.result, state.selected) else {
+        ui.label("select an utterance");
+        return;
+    };
+    let Some(u) = result.utterances.get(i) else { return };
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!("#{} {}", i + 1, u.speaker.as_deref().unwrap_or("?")));
+        ui.label(format!("{:.2}–{:.2}s", u.start, u.end));
+        let p = u.predicted();
+        ui.colored_label(
+            colour(p),
+            egui::RichText::new(format!("{} {:.0}%", p.name(), u.confidence() * 100.0)).strong(),
+        );
+        if let Some(l) = u.label {
+            let agree = l == p;
+            ui.label(format!("truth: {}", l.name()));
+            ui.colored_label(
+                if agree {
+                    egui::Color32::from_rgb(60, 170, 60)
+                } else {
+                    egui::Color32::from_rgb(210, 60, 60)
+                },
+                if agree { "✓" } else { "✗" },
+            );
+        }
+    });
+    ui.separator();
+    words(ui, state, i);
+    let Some(u) = state.result.as_ref().and_then(|r| r.utterances.get(i)) else {
+        return;
+    };
+    ui.separator();
+    let width = (ui.available_width() / 2.0 - 120.0).clamp(60.0, 220.0);
+    ui.columns(2, |cols| {
+        cols[0].strong("AMuSE (fused, with context)");
+        prob_bars(&mut cols[0], &u.probs, width);
+        if let Some(f) = &u.face_expression {
+            cols[0].add_space(6.0);
+            cols[0].strong("face expression CNN (evidence)").on_hover_text("FER2013 expression CNN on the speaker's face, averaged over keyframes; shown as evidence, not fused by this checkpoint");
+            prob_bars(&mut cols[0], f, width);
+        }
+        for (m, name) in MODALITIES.iter().enumerate() {
+            match &u.modality_probs[m] {
+                Some(p) => {
+                    cols[1].strong(format!("{} (Central head)", name));
+                    prob_bars(&mut cols[1], p, width);
+                }
+                None => {
+                    cols[1].weak(format!("{name}: not used for this utterance"));
+                }
+            }
+        }
+    });
+}

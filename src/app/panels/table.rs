@@ -1,0 +1,102 @@
+//! The utterance table: speaker, text, prediction and confidence, ground truth, agreement;
+//! filters by speaker, emotion, disagreements.
+
+use egui_extras::{Column, TableBuilder};
+
+use super::colour;
+use crate::app::state::AppState;
+use crate::emotion::Emotion;
+
+pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
+    let Some(result) = &state.result else {
+        ui.label("no analysis yet");
+        return;
+    };
+    let speakers: Vec<String> = {
+        let mut s: Vec<String> = Vec::new();
+        for u in &result.utterances {
+            if let Some(n) = &u.speaker {
+                if !s.contains(n) {
+                    s.push(n.clone());
+                }
+            }
+        }
+        s
+    };
+    ui.horizontal_wrapped(|ui| {
+        egui::ComboBox::from_id_salt("speaker_filter")
+            .selected_text(state.filter.speaker.clone().unwrap_or_else(|| "all speakers".into()))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.filter.speaker, None, "all speakers");
+                for s in &speakers {
+                    ui.selectable_value(&mut state.filter.speaker, Some(s.clone()), s);
+                }
+            });
+        egui::ComboBox::from_id_salt("emotion_filter")
+            .selected_text(state.filter.emotion.map_or("all emotions", |e| e.name()))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.filter.emotion, None, "all emotions");
+                for e in Emotion::ALL {
+                    ui.selectable_value(&mut state.filter.emotion, Some(e), e.name());
+                }
+            });
+        ui.checkbox(&mut state.filter.disagreements_only, "disagreements only");
+    });
+    let visible = state.visible();
+    let Some(result) = &state.result else { return };
+    let mut clicked = None;
+    TableBuilder::new(ui)
+        .striped(true)
+        .sense(egui::Sense::click())
+        .column(Column::exact(24.0))
+        .column(Column::initial(70.0).resizable(true))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::exact(96.0))
+        .column(Column::exact(64.0))
+        .column(Column::exact(20.0))
+        .header(18.0, |mut h| {
+            for t in ["#", "speaker", "text", "prediction", "truth", ""] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(20.0, visible.len(), |mut row| {
+                let i = visible[row.index()];
+                let u = &result.utterances[i];
+                row.set_selected(state.selected == Some(i));
+                row.col(|ui| {
+                    ui.label(format!("{}", i + 1));
+                });
+                row.col(|ui| {
+                    ui.label(u.speaker.as_deref().unwrap_or("?"));
+                });
+                row.col(|ui| {
+                    ui.label(&u.text).on_hover_text(&u.text);
+                });
+                row.col(|ui| {
+                    let p = u.predicted();
+                    ui.colored_label(colour(p), format!("{} {:.0}%", p.name(), u.confidence() * 100.0));
+                });
+                row.col(|ui| {
+                    ui.label(u.label.map_or("–", |l| l.name()));
+                });
+                row.col(|ui| match u.label {
+                    Some(l) if l == u.predicted() => {
+                        ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "✓");
+                    }
+                    Some(_) => {
+                        ui.colored_label(egui::Color32::from_rgb(210, 60, 60), "✗");
+                    }
+                    None => {}
+                });
+                if row.response().clicked() {
+                    clicked = Some(i);
+                }
+            });
+        });
+    if let Some(i) = clicked {
+        state.select(i);
+    }
+}

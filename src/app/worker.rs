@@ -1,0 +1,224 @@
+//! The analysis worker: a background thread that owns LibTorch (encoders + model) and runs
+//! the pipeline. The UI sends it commands and receives plain data; it never blocks on it.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::time::Instant;
+
+use crate::analysis::explain::WordExplanation;
+use crate::analysis::result::DialogueResult;
+use crate::analysis::Analyzer;
+use crate::device::{self, DeviceInfo};
+use crate::features::extract::UtteranceFeatures;
+use crate::features::extract::{CancelToken, Cancelled, Progress};
+use crate::media::transcript::Dialogue;
+use crate::media::{decode, transcript};
+
+/// What the UI asks the worker to do.
+#[derive(Debug)]
+pub enum Command {
+    /// Analyse a video with its transcript (found beside it when `None`).
+    Analyze {
+        video: PathBuf,
+        transcript: Option<PathBuf>,
+    },
+    /// Explain an utterance of the last analysis by its words (LIME).
+    Explain {
+        utterance: usize,
+        samples: usize,
+        seed: u64,
+    },
+    /// Decode frames at these times for display (longest side `max_side`).
+    Frames {
+        times: Vec<f64>,
+        video: PathBuf,
+        max_side: u32,
+        tag: u64,
+    },
+}
+
+/// What the worker reports.
+#[derive(Debug)]
+pub enum Message {
+    /// LibTorch is initialised; the models are (or failed to be) loaded.
+    Ready {
+        device: DeviceInfo,
+        checkpoint: Result<String, String>,
+    },
+    Progress {
+        progress: Progress,
+        elapsed: f64,
+    },
+    Done {
+        video: PathBuf,
+        result: Box<DialogueResult>,
+        seconds: f64,
+    },
+    Failed {
+        video: PathBuf,
+        error: String,
+    },
+    Cancelled,
+    Explained(Box<WordExplanation>),
+    ExplainFailed(String),
+    /// Decoded frames (RGB8), for `Command::Frames`.
+    Frames {
+        tag: u64,
+        frames: Vec<(f64, u32, u32, Vec<u8>)>,
+    },
+}
+
+/// Handle held by the UI.
+pub struct Worker {
+    tx: Sender<Command>,
+    pub rx: Receiver<Message>,
+    cancel: CancelToken,
+}
+
+impl Worker {
+    /// Start the worker thread; `wake` is called after every message (request a repaint).
+    pub fn start(threads: usize, force_cpu: bool, wake: impl Fn() + Send + 'static) -> Self {
+        let (tx, crx) = channel::<Command>();
+        let (mtx, rx) = channel::<Message>();
+        let cancel = CancelToken::default();
+        let worker_cancel = cancel.clone();
+        std::thread::Builder::new()
+            .name("amuse-worker".into())
+            .spawn(move || run(crx, mtx, worker_cancel, threads, force_cpu, wake))
+            .expect("spawning the worker thread");
+        Self { tx, rx, cancel }
+    }
+
+    pub fn send(&self, cmd: Command) {
+        if matches!(cmd, Command::Analyze { .. }) {
+            self.cancel.reset();
+        }
+        let _ = self.tx.send(cmd);
+    }
+
+    /// Ask the running analysis to stop (it stops at the next utterance).
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+}
+
+fn run(
+    rx: Receiver<Command>,
+    tx: Sender<Message>,
+    cancel: CancelToken,
+    threads: usize,
+    force_cpu: bool,
+    wake: impl Fn(),
+) {
+    let send = |m: Message| {
+        let _ = tx.send(m);
+        wake();
+    };
+    let info = device::init(threads, force_cpu);
+    let analyzer = Analyzer::load(info.device());
+    send(Message::Ready {
+        device: info,
+        checkpoint: analyzer
+            .as_ref()
+            .map(|a| a.checkpoint_name.clone())
+            .map_err(|e| format!("{e:#}")),
+    });
+    // The last analysed dialogue and its features, for explanations.
+    let mut analysed: Option<(Dialogue, Vec<UtteranceFeatures>)> = None;
+    while let Ok(cmd) = rx.recv() {
+        match cmd {
+            Command::Explain {
+                utterance,
+                samples,
+                seed,
+            } => {
+                let (Ok(analyzer), Some((dialogue, features))) = (&analyzer, &analysed) else {
+                    send(Message::ExplainFailed("nothing analysed yet".into()));
+                    continue;
+                };
+                match analyzer.explain_words(dialogue, features, utterance, None, samples, seed) {
+                    Ok(e) => send(Message::Explained(Box::new(e))),
+                    Err(e) => send(Message::ExplainFailed(format!("{e:#}"))),
+                }
+            }
+            Command::Analyze { video, transcript } => {
+                let analyzer = match &analyzer {
+                    Ok(a) => a,
+                    Err(e) => {
+                        send(Message::Failed {
+                            video,
+                            error: format!("{e:#}"),
+                        });
+                        continue;
+                    }
+                };
+                let started = Instant::now();
+                let mut last = Instant::now();
+                let mut progress = |p: Progress| {
+                    // Throttle: the UI needs a few updates a second, not one per frame.
+                    if last.elapsed().as_millis() > 100 || p.done == p.total {
+                        last = Instant::now();
+                        send(Message::Progress {
+                            progress: p,
+                            elapsed: started.elapsed().as_secs_f64(),
+                        });
+                    }
+                };
+                match analyze(analyzer, &video, transcript.as_deref(), &mut progress, &cancel) {
+                    Ok((result, dialogue, features)) => {
+                        analysed = Some((dialogue, features));
+                        send(Message::Done {
+                            video,
+                            result: Box::new(result),
+                            seconds: started.elapsed().as_secs_f64(),
+                        })
+                    }
+                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => send(Message::Cancelled),
+                    Err(e) => send(Message::Failed {
+                        video,
+                        error: format!("{e:#}"),
+                    }),
+                }
+            }
+            Command::Frames {
+                times,
+                video,
+                max_side,
+                tag,
+            } => {
+                if let Ok(frames) = decode::frames_at(&video, &times, max_side) {
+                    let frames = frames
+                        .into_iter()
+                        .map(|f| (f.time, f.image.width(), f.image.height(), f.image.into_raw()))
+                        .collect();
+                    send(Message::Frames { tag, frames });
+                }
+            }
+        }
+    }
+}
+
+fn analyze(
+    analyzer: &Analyzer,
+    video: &std::path::Path,
+    transcript_path: Option<&std::path::Path>,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &CancelToken,
+) -> anyhow::Result<(DialogueResult, Dialogue, Vec<UtteranceFeatures>)> {
+    let info = decode::probe(video)?;
+    let tpath = match transcript_path.map(PathBuf::from).or_else(|| transcript::find_beside(video)) {
+        Some(p) => p,
+        None => anyhow::bail!(
+            "no transcript beside {} (.srt, .vtt or .csv of the same name); automatic transcription is not available yet — add a transcript file next to the video",
+            video.display()
+        ),
+    };
+    let dialogue = transcript::load(&tpath)?.normalise(Some(info.duration));
+    if dialogue.utterances.is_empty() {
+        anyhow::bail!("{}: no usable utterance in the transcript", tpath.display());
+    }
+    let (features, notes) = analyzer.features(Some(video), &dialogue, progress, cancel)?;
+    cancel.check()?;
+    let result = analyzer.results(&dialogue, &features, notes, progress);
+    Ok((result, dialogue, features))
+}

@@ -1,0 +1,111 @@
+//! The viewer driven headless with egui_kittest on the real demo dialogue: the analysis runs
+//! on the worker thread while frames keep coming, can be cancelled, and the results can be
+//! stepped through and their overlays toggled.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use amuse::app::ui::ViewerApp;
+use amuse::app::Options;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+
+fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, ViewerApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            ViewerApp::new(
+                cc.egui_ctx.clone(),
+                Options {
+                    file,
+                    threads: 1,
+                    force_cpu: true,
+                },
+            )
+        })
+}
+
+/// Step frames until `done` or the deadline; returns the frames stepped.
+fn step_until(h: &mut Harness<'static, ViewerApp>, deadline: Duration, done: impl Fn(&ViewerApp) -> bool) -> u64 {
+    let start = Instant::now();
+    let mut frames = 0;
+    while !done(h.state()) {
+        assert!(start.elapsed() < deadline, "timed out waiting for the viewer");
+        h.step();
+        frames += 1;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    frames
+}
+
+#[test]
+fn open_cancel_reopen_step_and_toggle() {
+    common::init();
+    // 1. A cold analysis (empty feature cache) keeps the UI running and can be cancelled.
+    let cold = tempfile::tempdir().unwrap();
+    // SAFETY: this test binary has a single test; no other thread reads the environment yet.
+    unsafe { std::env::set_var("AMUSE_CACHE", cold.path()) };
+    let mut h = harness(Some(common::demo()));
+    step_until(&mut h, Duration::from_secs(120), |app| {
+        app.state.current_stage.is_some()
+    });
+    let before = h.state().frames_drawn;
+    let advanced = step_until(&mut h, Duration::from_secs(60), |app| app.frames_drawn >= before + 10);
+    assert!(
+        h.state().state.running,
+        "the analysis is still running while {advanced} frames were drawn"
+    );
+    h.get_by_label("Cancel").click();
+    step_until(&mut h, Duration::from_secs(60), |app| !app.state.running);
+    assert!(h.state().state.result.is_none());
+    assert!(h.state().state.messages.iter().any(|(_, m)| m.contains("cancelled")));
+
+    // 2. The full analysis (features cached by earlier runs of the suite when present).
+    unsafe { std::env::remove_var("AMUSE_CACHE") };
+    h.state_mut().state.open(common::demo());
+    step_until(&mut h, Duration::from_secs(600), |app| {
+        app.state.result.is_some() || !app.state.running
+    });
+    let result = h.state().state.result.clone().expect("the demo is analysed");
+    assert_eq!(result.utterances.len(), 12);
+    assert!(result
+        .utterances
+        .iter()
+        .all(|u| (u.probs.iter().sum::<f32>() - 1.0).abs() < 1e-3));
+    assert!(
+        result
+            .utterances
+            .iter()
+            .all(|u| u.keyframes.iter().any(|k| !k.faces.is_empty())),
+        "every close-up shows a face"
+    );
+    assert_eq!(h.state().state.selected, Some(0));
+
+    // 3. Keyboard: → selects the next utterance, End the last, Home the first.
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().state.selected, Some(1));
+    h.key_press(egui::Key::End);
+    h.run_steps(2);
+    assert_eq!(h.state().state.selected, Some(11));
+    h.key_press(egui::Key::Home);
+    h.run_steps(2);
+    assert_eq!(h.state().state.selected, Some(0));
+
+    // 4. The keyframes arrive and the face overlay can be switched off.
+    step_until(&mut h, Duration::from_secs(60), |app| !app.state.frames.is_empty());
+    h.run_steps(2);
+    assert!(h.state().state.overlays.faces);
+    h.get_by_label("faces").click();
+    h.run_steps(2);
+    assert!(!h.state().state.overlays.faces);
+
+    // 5. Filters: disagreements only shows only utterances whose prediction differs from the truth.
+    h.state_mut().state.filter.disagreements_only = true;
+    let visible = h.state().state.visible();
+    assert!(visible.iter().all(|&i| {
+        let u = &result.utterances[i];
+        u.label.is_some_and(|l| l != u.predicted())
+    }));
+}
