@@ -21,7 +21,8 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> std::io::Resu
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.amuse-tmp", std::process::id()));
+    // Keep the real name (and so its extension) last: some writers pick the format by it.
+    let tmp = dir.join(format!(".amuse-tmp.{}.{name}", std::process::id()));
     let result = write(&tmp).and_then(|()| {
         // Make sure the data is on disk before the rename makes it visible.
         std::fs::File::open(&tmp)?.sync_all()?;

@@ -33,7 +33,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("AMuSE viewer")
-            .with_inner_size([1280.0, 800.0])
+            .with_inner_size([1400.0, 900.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };

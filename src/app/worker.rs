@@ -145,10 +145,7 @@ fn run(
                 let analyzer = match &analyzer {
                     Ok(a) => a,
                     Err(e) => {
-                        send(Message::Failed {
-                            video,
-                            error: format!("{e:#}"),
-                        });
+                        send(Message::Failed { video, error: format!("models not loaded: {e:#}") });
                         continue;
                     }
                 };

@@ -47,6 +47,15 @@ pub struct Losses {
     pub classification: f64,
 }
 
+/// `x [B, L, d]`, `lengths [B]` → `[B, L+1, d]` with the masked mean as position 0
+/// (rows of length 0 stay empty).
+fn prepend_mean(x: &Tensor, lengths: &Tensor) -> (Tensor, Tensor) {
+    let mask = super::bilstm::valid_mask(lengths, x.size()[1]);
+    let mean = super::attention::masked_mean(x, &mask).unsqueeze(1);
+    let present = lengths.gt(0).to_kind(Kind::Int64);
+    (Tensor::cat(&[mean, x.shallow_clone()], 1), lengths + &present)
+}
+
 impl Amuse {
     pub fn new(vs: &nn::Path, config: Config) -> Self {
         let c = &config;
@@ -98,6 +107,9 @@ impl Amuse {
             (p.x.shallow_clone(), lengths)
         };
         let (tx, tl) = stream(&b.text, 0);
+        // The mean of the token states (MPNet's sentence vector before normalisation) is
+        // read first, so the text Bi-LSTM starts from the whole sentence.
+        let (tx, tl) = if self.config.text_mean_first { prepend_mean(&tx, &tl) } else { (tx, tl) };
         let (ax, al) = stream(&b.audio, 1);
         let (fx, fl) = stream(&b.face, 2);
         let (bx, bl) = stream(&b.back, 2);

@@ -32,6 +32,9 @@ pub struct Config {
     pub face_dim: i64,
     pub back_dim: i64,
     pub audio_source: AudioSource,
+    /// Prepend the mean token state to the text sequence (the sentence vector).
+    #[serde(default)]
+    pub text_mean_first: bool,
     /// Width of unimodal descriptors and of the MAN (authors: 256 output).
     pub hidden: i64,
     /// Self-attention layers M of each unimodal encoder.
@@ -68,6 +71,7 @@ impl Default for Config {
             face_dim: 263,
             back_dim: 1280,
             audio_source: AudioSource::Whisper,
+            text_mean_first: true,
             hidden: 256,
             sa_layers: 1,
             man_layers: 4,

@@ -64,6 +64,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, who: &mut Option<String>) {
     };
     Plot::new("trajectory")
         .legend(Legend::default())
+        .height(ui.available_height().max(140.0))
         .include_y(0.0)
         .include_y(1.0)
         .x_axis_label("seconds")
