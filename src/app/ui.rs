@@ -246,7 +246,7 @@ impl eframe::App for ViewerApp {
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::bottom("timeline")
             .resizable(true)
-            .default_size(250.0)
+            .default_size(330.0)
             .show(ui, |ui| {
                 ui.add_space(4.0);
                 panels::timeline::show(ui, &mut self.state);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::{csv, text, Dialogue, TranscriptError};
 
 /// One dialogue of the folder with its id.
+#[derive(Debug)]
 pub struct RawDialogue {
     pub id: String,
     pub dialogue: Dialogue,

@@ -186,9 +186,10 @@ pub fn load(path: &Path) -> Result<Dialogue, TranscriptError> {
     Ok(dialogue)
 }
 
-/// The transcript beside a video (`x.mp4` → `x.srt`, `x.vtt`, `x.csv`), if any.
+/// The transcript beside a video (`x.mp4` → `x.csv`, `x.srt`, `x.vtt`), if any. A CSV
+/// comes first because it can carry ground-truth labels for the annotator view.
 pub fn find_beside(video: &Path) -> Option<PathBuf> {
-    ["srt", "vtt", "csv"]
+    ["csv", "srt", "vtt"]
         .iter()
         .map(|ext| video.with_extension(ext))
         .find(|p| p.is_file())

@@ -1,0 +1,40 @@
+//! The shipped checkpoint (`models/amuse`) on held-in dev data: MELD dev from text and
+//! context, RAVDESS dev actors (17–20) where only the voice carries the emotion. The
+//! figures are the model card's; the bounds sit a little below them so that a regression
+//! (a broken loader, a changed encoder, a worse checkpoint) fails.
+
+mod common;
+
+use amuse::features::audio::SpeechEncoder;
+use amuse::features::text::TextEncoder;
+use amuse::model::checkpoint;
+use amuse::train::data::{self, AudioEncoderRef};
+use amuse::train::evaluate;
+use tch::Device;
+
+#[test]
+fn meld_dev_and_ravdess_dev_scores() {
+    let store = common::store();
+    let loaded = checkpoint::load(&checkpoint::default_dir(), Device::Cpu).unwrap();
+    let text = TextEncoder::load(&store, Device::Cpu).unwrap();
+    let meld = data::meld(&store, &text, "dev").unwrap();
+    let r = evaluate(&loaded.model, &meld, Device::Cpu);
+    eprintln!("MELD dev: accuracy {:.4}, weighted F1 {:.4}", r.accuracy, r.weighted_f1);
+    assert_eq!(r.n, 1109);
+    assert!(r.weighted_f1 > 0.57, "MELD dev weighted F1 {:.4}", r.weighted_f1);
+    assert!(data::meld(&store, &text, "test").is_err(), "the test split stays held out");
+
+    if loaded.info.modalities.iter().any(|m| m == "audio") {
+        let speech = SpeechEncoder::load(&store, Device::Cpu).unwrap();
+        let mut rav = data::ravdess(&store, &text, &AudioEncoderRef::Whisper(&speech), 17..=20).unwrap();
+        let fused = evaluate(&loaded.model, &rav, Device::Cpu);
+        for d in &mut rav.dialogues {
+            d[0].audio = None;
+        }
+        let text_only = evaluate(&loaded.model, &rav, Device::Cpu);
+        eprintln!("RAVDESS dev: fused accuracy {:.4}, text only {:.4}", fused.accuracy, text_only.accuracy);
+        assert_eq!(fused.n, 240);
+        assert!(fused.accuracy > text_only.accuracy + 0.2, "the voice informs the fused prediction");
+        assert!(fused.accuracy > 0.5, "RAVDESS dev accuracy {:.4}", fused.accuracy);
+    }
+}
