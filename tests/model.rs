@@ -56,13 +56,21 @@ fn accuracy(model: &Amuse, data: &[Vec<UtteranceInput>]) -> f64 {
     let refs: Vec<&[UtteranceInput]> = data.iter().map(Vec::as_slice).collect();
     let b = Batch::new(&refs, [4, 4, 3, 3], Device::Cpu);
     let pred = tch::no_grad(|| model.forward(&b, false).logits.argmax(-1, false));
-    pred.eq_tensor(&b.labels).to_kind(Kind::Float).mean(Kind::Float).double_value(&[])
+    pred.eq_tensor(&b.labels)
+        .to_kind(Kind::Float)
+        .mean(Kind::Float)
+        .double_value(&[])
 }
 
 fn train(model: &Amuse, vs: &nn::VarStore, data: &[Vec<UtteranceInput>], steps: usize) {
     let mut opt = nn::Adam::default().build(vs, 3e-3).unwrap();
     for step in 0..steps {
-        let chunk: Vec<&[UtteranceInput]> = data.iter().skip((step * 32) % data.len()).take(32).map(Vec::as_slice).collect();
+        let chunk: Vec<&[UtteranceInput]> = data
+            .iter()
+            .skip((step * 32) % data.len())
+            .take(32)
+            .map(Vec::as_slice)
+            .collect();
         let b = Batch::new(&chunk, [4, 4, 3, 3], Device::Cpu);
         let out = model.forward(&b, true);
         opt.backward_step(&model.losses(&b, &out).total);
@@ -92,7 +100,10 @@ fn combining_modalities_learns_what_one_modality_cannot() {
     assert!(both > 0.9, "MAN + AF learns the cross-modal rule: {both}");
     assert!(one < 0.65, "one modality cannot: {one}");
     let alpha = model.fusion.alpha.shallow_clone();
-    assert!(alpha.min().double_value(&[]) >= 0.0 && alpha.max().double_value(&[]) <= 1.0, "α in [0, 1]");
+    assert!(
+        alpha.min().double_value(&[]) >= 0.0 && alpha.max().double_value(&[]) <= 1.0,
+        "α in [0, 1]"
+    );
 }
 
 #[test]
@@ -100,7 +111,13 @@ fn gradient_reaches_every_parameter() {
     common::init();
     tch::manual_seed(5);
     let vs = nn::VarStore::new(Device::Cpu);
-    let model = Amuse::new(&vs.root(), Config { fusion: FusionMode::Learned, ..tiny() });
+    let model = Amuse::new(
+        &vs.root(),
+        Config {
+            fusion: FusionMode::Learned,
+            ..tiny()
+        },
+    );
     let mut data = xor_data(8, true, 3);
     for d in &mut data {
         d[0].face = Some(Tensor::randn([2, 3], (Kind::Float, Device::Cpu)));
@@ -135,10 +152,38 @@ fn any_subset_of_modalities_gets_a_prediction() {
     let a = || Some(Tensor::randn([2, 4], (Kind::Float, Device::Cpu)));
     let f = || Some(Tensor::randn([2, 3], (Kind::Float, Device::Cpu)));
     let cases: Vec<UtteranceInput> = vec![
-        UtteranceInput { text: t(), audio: None, face: None, back: None, speaker: None, label: None },
-        UtteranceInput { text: None, audio: a(), face: None, back: None, speaker: None, label: None },
-        UtteranceInput { text: None, audio: None, face: f(), back: f(), speaker: None, label: None },
-        UtteranceInput { text: t(), audio: a(), face: f(), back: f(), speaker: None, label: None },
+        UtteranceInput {
+            text: t(),
+            audio: None,
+            face: None,
+            back: None,
+            speaker: None,
+            label: None,
+        },
+        UtteranceInput {
+            text: None,
+            audio: a(),
+            face: None,
+            back: None,
+            speaker: None,
+            label: None,
+        },
+        UtteranceInput {
+            text: None,
+            audio: None,
+            face: f(),
+            back: f(),
+            speaker: None,
+            label: None,
+        },
+        UtteranceInput {
+            text: t(),
+            audio: a(),
+            face: f(),
+            back: f(),
+            speaker: None,
+            label: None,
+        },
     ];
     let b = Batch::new(&[cases.as_slice()], [4, 4, 3, 3], Device::Cpu);
     let probs = tch::no_grad(|| model.forward(&b, false).logits.softmax(-1, Kind::Float));

@@ -22,14 +22,39 @@ fn two_lines() -> Dialogue {
 fn silent_faceless_video_still_gives_text_and_scene_features() {
     let store = common::store();
     let enc = Encoders::load(&store, Device::Cpu).unwrap();
-    let video = common::ffmpeg_fixture("silent_testsrc.mp4", &["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=3", "-pix_fmt", "yuv420p"]);
-    let (features, notes) = extract(&enc, Some(&video), &two_lines(), &ExtractOptions::default(), &mut |_| {}, &CancelToken::default()).unwrap();
+    let video = common::ffmpeg_fixture(
+        "silent_testsrc.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10:duration=3",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    let (features, notes) = extract(
+        &enc,
+        Some(&video),
+        &two_lines(),
+        &ExtractOptions::default(),
+        &mut |_| {},
+        &CancelToken::default(),
+    )
+    .unwrap();
     assert_eq!(features.len(), 2);
     for f in &features {
-        assert!(f.speech.is_none() && f.voice.is_none(), "no audio track, no audio features");
+        assert!(
+            f.speech.is_none() && f.voice.is_none(),
+            "no audio track, no audio features"
+        );
         let v = f.visual.as_ref().expect("frames were decoded");
         assert_eq!(v.back.size(), [4, 1280], "four keyframes of scene features");
-        assert_eq!(v.face_mask.sum(tch::Kind::Float).double_value(&[]), 0.0, "no faces in a test pattern");
+        assert_eq!(
+            v.face_mask.sum(tch::Kind::Float).double_value(&[]),
+            0.0,
+            "no faces in a test pattern"
+        );
         assert_eq!(f.text.tokens.size()[1], 768);
     }
     let all = notes.join("\n");
@@ -44,15 +69,33 @@ fn demo_features_have_faces_and_voice_and_the_cache_round_trips() {
     let demo = common::demo();
     let mut dialogue = transcript::load(&demo.with_extension("srt")).unwrap();
     dialogue.utterances.truncate(2);
-    let opts = ExtractOptions { keyframes: 2, ..Default::default() };
-    let (features, notes) = extract(&enc, Some(&demo), &dialogue, &opts, &mut |_| {}, &CancelToken::default()).unwrap();
+    let opts = ExtractOptions {
+        keyframes: 2,
+        ..Default::default()
+    };
+    let (features, notes) = extract(
+        &enc,
+        Some(&demo),
+        &dialogue,
+        &opts,
+        &mut |_| {},
+        &CancelToken::default(),
+    )
+    .unwrap();
     assert!(notes.is_empty(), "{notes:?}");
     for f in &features {
         let v = f.visual.as_ref().unwrap();
-        assert_eq!(v.face_mask.sum(tch::Kind::Float).double_value(&[]), 2.0, "the speaker's face in both keyframes");
+        assert_eq!(
+            v.face_mask.sum(tch::Kind::Float).double_value(&[]),
+            2.0,
+            "the speaker's face in both keyframes"
+        );
         assert_eq!(f.speech.as_ref().unwrap().size()[1], 384);
         let frames = f.speech.as_ref().unwrap().size()[0] as f64;
-        assert!((frames - f.audio_seconds * 50.0).abs() <= 1.0, "Whisper frames over the real length only");
+        assert!(
+            (frames - f.audio_seconds * 50.0).abs() <= 1.0,
+            "Whisper frames over the real length only"
+        );
         assert_eq!(f.voice.as_ref().unwrap().size(), [256]);
     }
     // The two speakers' voices differ more than one voice with itself.
@@ -65,11 +108,24 @@ fn demo_features_have_faces_and_voice_and_the_cache_round_trips() {
     cache::store(dir.path(), &key, &features, &notes).unwrap();
     let (back, _) = cache::load(dir.path(), &key).expect("cached");
     for (x, y) in features.iter().zip(&back) {
-        assert!((&x.text.tokens - &y.text.tokens).abs().max().double_value(&[]) < 1e-2, "f16/f32 round trip");
-        assert_eq!(x.visual.as_ref().unwrap().keyframes, y.visual.as_ref().unwrap().keyframes);
+        assert!(
+            (&x.text.tokens - &y.text.tokens).abs().max().double_value(&[]) < 1e-2,
+            "f16/f32 round trip"
+        );
+        assert_eq!(
+            x.visual.as_ref().unwrap().keyframes,
+            y.visual.as_ref().unwrap().keyframes
+        );
     }
-    let other = ExtractOptions { keyframes: 3, ..Default::default() };
-    assert_ne!(key, cache::key(&store, Some(&demo), &dialogue, &other).unwrap(), "options change the key");
+    let other = ExtractOptions {
+        keyframes: 3,
+        ..Default::default()
+    };
+    assert_ne!(
+        key,
+        cache::key(&store, Some(&demo), &dialogue, &other).unwrap(),
+        "options change the key"
+    );
 }
 
 #[test]
@@ -78,6 +134,14 @@ fn cancellation_stops_the_extraction() {
     let enc = Encoders::load(&store, Device::Cpu).unwrap();
     let cancel = CancelToken::default();
     cancel.cancel();
-    let err = extract(&enc, Some(&common::demo()), &two_lines(), &ExtractOptions::default(), &mut |_| {}, &cancel).unwrap_err();
+    let err = extract(
+        &enc,
+        Some(&common::demo()),
+        &two_lines(),
+        &ExtractOptions::default(),
+        &mut |_| {},
+        &cancel,
+    )
+    .unwrap_err();
     assert!(err.downcast_ref::<amuse::features::extract::Cancelled>().is_some());
 }

@@ -33,7 +33,10 @@ fn demo_transcripts_agree() {
     let csv = transcript::load(&demo.with_extension("csv")).unwrap();
     assert_eq!(srt.utterances.len(), 12);
     for (a, b) in srt.utterances.iter().zip(&csv.utterances) {
-        assert_eq!((a.start, a.end, &a.speaker, &a.text), (b.start, b.end, &b.speaker, &b.text));
+        assert_eq!(
+            (a.start, a.end, &a.speaker, &a.text),
+            (b.start, b.end, &b.speaker, &b.text)
+        );
         assert!(b.label.is_some(), "the CSV carries the intended emotions");
     }
     assert_eq!(transcript::find_beside(&demo).unwrap().extension().unwrap(), "csv");
@@ -42,7 +45,17 @@ fn demo_transcripts_agree() {
 #[test]
 fn meld_raw_folder_with_a_missing_clip() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = common::ffmpeg_fixture("clip.mp4", &["-f", "lavfi", "-i", "testsrc=size=64x64:rate=5:duration=1", "-pix_fmt", "yuv420p"]);
+    let clip = common::ffmpeg_fixture(
+        "clip.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x64:rate=5:duration=1",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
     std::fs::copy(&clip, dir.path().join("dia0_utt0.mp4")).unwrap();
     std::fs::copy(&clip, dir.path().join("dia0_utt2.mp4")).unwrap();
     std::fs::write(
@@ -59,7 +72,13 @@ fn meld_raw_folder_with_a_missing_clip() {
     let texts: Vec<&str> = d.utterances.iter().map(|u| u.text.as_str()).collect();
     assert_eq!(texts, ["Hi.", "What?"]);
     assert!(d.utterances[1].clip.as_ref().unwrap().ends_with("dia0_utt2.mp4"));
-    assert!(d.warnings.iter().any(|w| w.contains("dia0_utt1.mp4") && w.contains("missing")));
+    assert!(d
+        .warnings
+        .iter()
+        .any(|w| w.contains("dia0_utt1.mp4") && w.contains("missing")));
     let empty = tempfile::tempdir().unwrap();
-    assert!(meld_raw::load(empty.path(), None).unwrap_err().to_string().contains("no .csv"));
+    assert!(meld_raw::load(empty.path(), None)
+        .unwrap_err()
+        .to_string()
+        .contains("no .csv"));
 }

@@ -21,6 +21,7 @@ fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, ViewerApp> {
                     file,
                     threads: 1,
                     force_cpu: true,
+                    utterance: None,
                 },
             )
         })

@@ -21,6 +21,8 @@ pub struct Options {
     pub file: Option<PathBuf>,
     pub threads: usize,
     pub force_cpu: bool,
+    /// Utterance (0-based) to select once the analysis is done.
+    pub utterance: Option<usize>,
 }
 
 /// The demo dialogue shipped in `assets/`.

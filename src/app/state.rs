@@ -80,6 +80,8 @@ pub struct AppState {
     /// Word explanations received, by utterance.
     pub explanations: HashMap<usize, crate::analysis::explain::WordExplanation>,
     pub explaining: Option<usize>,
+    /// Utterance to select when the running analysis finishes.
+    pub pending_select: Option<usize>,
 }
 
 impl AppState {
@@ -107,6 +109,7 @@ impl AppState {
             worker,
             explanations: HashMap::new(),
             explaining: None,
+            pending_select: None,
         }
     }
 
@@ -147,7 +150,8 @@ impl AppState {
                         }
                         self.result = Some(*result);
                         if self.selected.is_none() {
-                            self.select(0);
+                            let first = self.pending_select.take().unwrap_or(0);
+                            self.select(first);
                             self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
                         }
                     }

@@ -22,6 +22,7 @@ impl ViewerApp {
         let wake_ctx = ctx.clone();
         let worker = Worker::start(options.threads, options.force_cpu, move || wake_ctx.request_repaint());
         let mut state = AppState::new(worker);
+        state.pending_select = options.utterance;
         if let Some(file) = options
             .file
             .or_else(|| Some(super::demo_video()).filter(|p| p.is_file()))

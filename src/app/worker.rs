@@ -71,29 +71,70 @@ pub enum Message {
 /// Handle held by the UI.
 pub struct Worker {
     tx: Sender<Command>,
+    /// Frame decoding has a thread of its own, so keyframes never wait behind LIME.
+    frames_tx: Sender<Command>,
     pub rx: Receiver<Message>,
     cancel: CancelToken,
 }
 
 impl Worker {
     /// Start the worker thread; `wake` is called after every message (request a repaint).
-    pub fn start(threads: usize, force_cpu: bool, wake: impl Fn() + Send + 'static) -> Self {
+    pub fn start(threads: usize, force_cpu: bool, wake: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, crx) = channel::<Command>();
         let (mtx, rx) = channel::<Message>();
         let cancel = CancelToken::default();
         let worker_cancel = cancel.clone();
+        let wake = std::sync::Arc::new(wake);
+        let (frames_tx, frx) = channel::<Command>();
+        let (fmtx, fwake) = (mtx.clone(), wake.clone());
+        std::thread::Builder::new()
+            .name("amuse-frames".into())
+            .spawn(move || {
+                while let Ok(cmd) = frx.recv() {
+                    if let Command::Frames {
+                        times,
+                        video,
+                        max_side,
+                        tag,
+                    } = cmd
+                    {
+                        if let Ok(frames) = decode::frames_at(&video, &times, max_side) {
+                            let frames = frames
+                                .into_iter()
+                                .map(|f| (f.time, f.image.width(), f.image.height(), f.image.into_raw()))
+                                .collect();
+                            let _ = fmtx.send(Message::Frames { tag, frames });
+                            fwake();
+                        }
+                    }
+                }
+            })
+            .expect("spawning the frames thread");
         std::thread::Builder::new()
             .name("amuse-worker".into())
-            .spawn(move || run(crx, mtx, worker_cancel, threads, force_cpu, wake))
+            .spawn(move || run(crx, mtx, worker_cancel, threads, force_cpu, move || wake()))
             .expect("spawning the worker thread");
-        Self { tx, rx, cancel }
+        Self {
+            tx,
+            frames_tx,
+            rx,
+            cancel,
+        }
     }
 
     pub fn send(&self, cmd: Command) {
-        if matches!(cmd, Command::Analyze { .. }) {
-            self.cancel.reset();
+        match cmd {
+            Command::Frames { .. } => {
+                let _ = self.frames_tx.send(cmd);
+            }
+            Command::Analyze { .. } => {
+                self.cancel.reset();
+                let _ = self.tx.send(cmd);
+            }
+            Command::Explain { .. } => {
+                let _ = self.tx.send(cmd);
+            }
         }
-        let _ = self.tx.send(cmd);
     }
 
     /// Ask the running analysis to stop (it stops at the next utterance).
@@ -145,7 +186,10 @@ fn run(
                 let analyzer = match &analyzer {
                     Ok(a) => a,
                     Err(e) => {
-                        send(Message::Failed { video, error: format!("models not loaded: {e:#}") });
+                        send(Message::Failed {
+                            video,
+                            error: format!("models not loaded: {e:#}"),
+                        });
                         continue;
                     }
                 };
@@ -177,20 +221,8 @@ fn run(
                     }),
                 }
             }
-            Command::Frames {
-                times,
-                video,
-                max_side,
-                tag,
-            } => {
-                if let Ok(frames) = decode::frames_at(&video, &times, max_side) {
-                    let frames = frames
-                        .into_iter()
-                        .map(|f| (f.time, f.image.width(), f.image.height(), f.image.into_raw()))
-                        .collect();
-                    send(Message::Frames { tag, frames });
-                }
-            }
+            // Routed to the frames thread by `Worker::send`.
+            Command::Frames { .. } => {}
         }
     }
 }

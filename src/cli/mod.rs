@@ -41,8 +41,11 @@ pub struct Cli {
 pub enum Command {
     /// Open the viewer, optionally on a video (the default when no subcommand is given).
     View {
-        /// A dialogue video; its transcript (.srt/.vtt/.csv of the same name) is found beside it.
+        /// A dialogue video; its transcript (.csv/.srt/.vtt of the same name) is found beside it.
         file: Option<PathBuf>,
+        /// Select this utterance (1-based) when the analysis is done.
+        #[arg(long)]
+        utterance: Option<usize>,
     },
     /// Show versions, the device and the state of every model file.
     Doctor,
@@ -97,7 +100,10 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let threads = cli.threads.unwrap_or_else(device::threads_from_env);
-    match cli.command.unwrap_or(Command::View { file: None }) {
+    match cli.command.unwrap_or(Command::View {
+        file: None,
+        utterance: None,
+    }) {
         Command::Doctor => {
             let info = device::init(threads, cli.cpu);
             let report = crate::doctor::inspect(info);
@@ -132,11 +138,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::run(&analyzer, &video.unwrap_or_else(crate::app::demo_video), repeats)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::View { file } => {
+        Command::View { file, utterance } => {
+            let utterance = utterance.map(|u| u.saturating_sub(1));
             crate::app::run(crate::app::Options {
                 file,
                 threads,
                 force_cpu: cli.cpu,
+                utterance,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -48,6 +48,11 @@ pub struct TrainArgs {
     pub man_layers: usize,
     #[arg(long, default_value_t = 1.0)]
     pub gamma: f64,
+    #[arg(long, default_value_t = 0.4)]
+    pub dropout: f64,
+    /// Also train on label-matched MELD-text × RAVDESS-audio pairs (see `data::label_pairs`).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub pairs: bool,
     #[arg(long, value_enum, default_value_t = Fusion::Learned)]
     pub fusion: Fusion,
     /// Audio features: Whisper encoder frames or aisfx sound blocks.
@@ -132,6 +137,7 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         hidden: args.hidden,
         man_layers: args.man_layers,
         gamma: args.gamma,
+        dropout: args.dropout,
         fusion: match args.fusion {
             Fusion::Learned => FusionMode::Learned,
             Fusion::Equal => FusionMode::Equal,
@@ -149,7 +155,12 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         train_sets.push(load_corpus(&store, &enc, set, "train")?);
         dev_sets.push(load_corpus(&store, &enc, set, "dev")?);
     }
-    // Model selection on the first corpus's dev split (MELD when given).
+    if args.pairs && args.data.contains(&Dataset::Meld) && args.data.contains(&Dataset::Ravdess) {
+        let meld = args.data.iter().position(|d| *d == Dataset::Meld).expect("checked");
+        let rav = args.data.iter().position(|d| *d == Dataset::Ravdess).expect("checked");
+        let pairs = data::label_pairs(&train_sets[rav], &train_sets[meld], args.seed);
+        train_sets.push(pairs);
+    }
     tch::manual_seed(args.seed as i64);
     let mut vs = nn::VarStore::new(device);
     let model = Amuse::new(&vs.root(), config.clone());
@@ -166,7 +177,8 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         refs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" + "),
         refs.iter().map(|c| c.utterances()).sum::<usize>()
     );
-    let history = train::fit(&model, &mut vs, &refs, dev_sets.first(), &opts, &mut |log| {
+    let dev_refs: Vec<&Corpus> = dev_sets.iter().collect();
+    let history = train::fit(&model, &mut vs, &refs, &dev_refs, &opts, &mut |log| {
         eprintln!(
             "epoch {:>3}  loss {:.4} (focal {:.4}, nce {:.4}, cls {:.4})  dev w-F1 {}  {:.1}s",
             log.epoch,
@@ -187,13 +199,14 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
     let info = CheckpointInfo {
         config,
         trained_on: format!(
-            "{}; {} epochs, batch {}, lr {}, seed {}; best epoch by dev weighted F1 of {}",
+            "{}; {} epochs, batch {}, lr {}, dropout {}, seed {}; best epoch by mean dev weighted F1 of {}",
             refs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" + "),
             args.epochs,
             args.batch,
             args.lr,
+            args.dropout,
             args.seed,
-            dev_sets.first().map_or("-", |d| d.name.as_str())
+            dev_sets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" + ")
         ),
         dev_scores: serde_json::Value::Object(scores),
         modalities: if args.data.contains(&Dataset::Ravdess) {

@@ -109,7 +109,11 @@ impl Amuse {
         let (tx, tl) = stream(&b.text, 0);
         // The mean of the token states (MPNet's sentence vector before normalisation) is
         // read first, so the text Bi-LSTM starts from the whole sentence.
-        let (tx, tl) = if self.config.text_mean_first { prepend_mean(&tx, &tl) } else { (tx, tl) };
+        let (tx, tl) = if self.config.text_mean_first {
+            prepend_mean(&tx, &tl)
+        } else {
+            (tx, tl)
+        };
         let (ax, al) = stream(&b.audio, 1);
         let (fx, fl) = stream(&b.face, 2);
         let (bx, bl) = stream(&b.back, 2);

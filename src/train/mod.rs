@@ -57,12 +57,13 @@ fn dims(model: &Amuse) -> [i64; 4] {
 }
 
 /// Train on the union of `corpora` (batches never mix corpora, so dialogue structure is
-/// kept), evaluating on `dev` after each epoch; keeps the best dev weights in `vs`.
+/// kept), evaluating on every `dev` corpus after each epoch; keeps in `vs` the weights of
+/// the epoch with the best mean dev weighted F1.
 pub fn fit(
     model: &Amuse,
     vs: &mut nn::VarStore,
     corpora: &[&Corpus],
-    dev: Option<&Corpus>,
+    dev: &[&Corpus],
     opts: &TrainOptions,
     on_epoch: &mut dyn FnMut(&EpochLog),
 ) -> Result<Vec<EpochLog>> {
@@ -99,7 +100,12 @@ pub fn fit(
             sc += l.classification;
         }
         let nb = batches.len().max(1) as f64;
-        let dev_f1 = dev.map(|d| evaluate(model, d, vs.device()).weighted_f1);
+        let dev_f1 = (!dev.is_empty()).then(|| {
+            dev.iter()
+                .map(|d| evaluate(model, d, vs.device()).weighted_f1)
+                .sum::<f64>()
+                / dev.len() as f64
+        });
         if let Some(f1) = dev_f1 {
             if best.as_ref().is_none_or(|(b, _)| f1 > *b) {
                 best = Some((

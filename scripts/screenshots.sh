@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Take the README screenshots from the real viewer under Xvfb on the demo dialogue.
+#   scripts/screenshots.sh [binary]   (default: target/debug/amuse)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin="${1:-target/debug/amuse}"
+display=:78
+Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true' EXIT
+sleep 1
+shot() { # name utterance seconds
+  DISPLAY=$display AMUSE_THREADS=1 "$bin" view assets/demo_dialogue.mp4 --utterance "$2" >/dev/null 2>&1 &
+  local app=$!
+  sleep "$3"
+  DISPLAY=$display import -window root "screenshots/$1.png"
+  kill "$app" 2>/dev/null || true
+  wait "$app" 2>/dev/null || true
+}
+mkdir -p screenshots
+shot main 1 40
+shot explanation 6 40
+echo "screenshots written to screenshots/"
