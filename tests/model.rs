@@ -192,3 +192,21 @@ fn any_subset_of_modalities_gets_a_prediction() {
     assert!((sums - 1.0).abs().max().double_value(&[]) < 1e-5);
     assert_eq!(probs.isfinite().all().int64_value(&[]), 1);
 }
+
+#[test]
+fn an_utterance_encoded_alone_gets_its_descriptor_within_the_dialogue() {
+    common::init();
+    tch::manual_seed(8);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let model = Amuse::new(&vs.root(), tiny());
+    let data: Vec<UtteranceInput> = xor_data(5, true, 9).into_iter().flatten().collect();
+    let whole = Batch::new(&[data.as_slice()], [4, 4, 3, 3], Device::Cpu);
+    let all = tch::no_grad(|| model.encode(&whole, false).fused);
+    let alone = Batch::new(&[&data[2..3]], [4, 4, 3, 3], Device::Cpu);
+    let one = tch::no_grad(|| model.encode(&alone, false).fused);
+    assert!((all.get(2) - one.get(0)).abs().max().double_value(&[]) < 1e-5);
+    // And the context classifier over those descriptors is the full forward pass.
+    let logits = tch::no_grad(|| model.classify(&all, &whole.dialogues, &whole.speakers));
+    let full = tch::no_grad(|| model.forward(&whole, false).logits);
+    assert!((logits - full).abs().max().double_value(&[]) < 1e-6);
+}

@@ -17,6 +17,8 @@ use crate::explain::text::explain_text;
 use crate::features::extract::UtteranceFeatures;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::{Batch, UtteranceInput};
+use crate::model::context::{speaker_sequences, Sequences};
+use tch::Tensor;
 
 /// Samples of the interactive default (the reference uses 5000).
 pub const INTERACTIVE_SAMPLES: usize = 300;
@@ -67,52 +69,56 @@ impl Analyzer {
         };
         let c = &self.model.info.config;
         let dims = [c.text_dim, c.audio_dim, c.face_dim, c.back_dim];
+        // The other utterances' descriptors are computed once; each perturbed transcript
+        // re-runs only utterance i's encoders, then the (cheap) context classifier.
+        let n = inputs.len() as i64;
+        let base = tch::no_grad(|| {
+            self.model
+                .model
+                .encode(&Batch::new(&[inputs.as_slice()], dims, self.device), false)
+                .fused
+        });
+        let names: Vec<Option<String>> = inputs.iter().map(|u| u.speaker.clone()).collect();
         let classifier = |texts: &[String]| -> Result<Vec<Vec<f64>>> {
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let encoded = self.encoders.text.encode(&refs)?;
-            // One copy of the dialogue per perturbed transcript; only utterance i differs.
-            let copies: Vec<Vec<UtteranceInput>> = encoded
+            let u = &inputs[i];
+            let variants: Vec<Vec<UtteranceInput>> = encoded
                 .into_iter()
                 .map(|f| {
-                    inputs
-                        .iter()
-                        .enumerate()
-                        .map(|(j, u)| UtteranceInput {
-                            text: if j == i {
-                                Some(f.tokens.shallow_clone())
-                            } else {
-                                u.text.as_ref().map(|t| t.shallow_clone())
-                            },
-                            audio: u.audio.as_ref().map(|t| t.shallow_clone()),
-                            face: u.face.as_ref().map(|t| t.shallow_clone()),
-                            back: u.back.as_ref().map(|t| t.shallow_clone()),
-                            speaker: u.speaker.clone(),
-                            label: None,
-                        })
-                        .collect()
+                    vec![UtteranceInput {
+                        text: Some(f.tokens),
+                        audio: u.audio.as_ref().map(|t| t.shallow_clone()),
+                        face: u.face.as_ref().map(|t| t.shallow_clone()),
+                        back: u.back.as_ref().map(|t| t.shallow_clone()),
+                        speaker: u.speaker.clone(),
+                        label: None,
+                    }]
                 })
                 .collect();
-            let refs: Vec<&[UtteranceInput]> = copies.iter().map(Vec::as_slice).collect();
+            let b = variants.len() as i64;
+            let refs: Vec<&[UtteranceInput]> = variants.iter().map(Vec::as_slice).collect();
             let probs = tch::no_grad(|| {
-                let b = Batch::new(&refs, dims, self.device);
+                let own = self
+                    .model
+                    .model
+                    .encode(&Batch::new(&refs, dims, self.device), false)
+                    .fused;
+                let rows = Tensor::arange(b, (tch::Kind::Int64, self.device)) * n + i as i64;
+                let all = base.repeat([b, 1]).index_copy(0, &rows, &own);
+                let dialogues = Sequences((0..b).map(|k| (k * n..(k + 1) * n).collect()).collect());
+                let speakers = Sequences((0..b).flat_map(|k| speaker_sequences(&names, k * n)).collect());
                 self.model
                     .model
-                    .forward(&b, false)
-                    .logits
+                    .classify(&all, &dialogues, &speakers)
+                    .index_select(0, &rows)
                     .softmax(-1, tch::Kind::Float)
-                    .to_device(tch::Device::Cpu)
             });
-            let n = inputs.len() as i64;
-            let rows: Vec<Vec<f64>> = (0..copies.len() as i64)
-                .map(|k| {
-                    Vec::<f32>::try_from(probs.get(k * n + i as i64))
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(f64::from)
-                        .collect()
-                })
-                .collect();
-            Ok(rows)
+            let rows: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(probs.to_device(tch::Device::Cpu)).unwrap_or_default();
+            Ok(rows
+                .into_iter()
+                .map(|r| r.into_iter().map(f64::from).collect())
+                .collect())
         };
         let cfg = LimeConfig {
             num_samples: samples.max(2),

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::device;
 
 pub mod bench;
+pub mod explain;
 pub mod features;
 pub mod train;
 
@@ -64,6 +65,22 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Evaluate a checkpoint: accuracy, weighted F1, per-class F1, confusion matrix.
     Eval(train::EvalArgs),
+    /// Explain one utterance's prediction by its words (LIME on the real model).
+    Explain {
+        /// The video (its transcript beside it).
+        video: PathBuf,
+        /// Utterance number (1-based).
+        #[arg(long)]
+        utterance: usize,
+        /// LIME samples (the reference default is 5000).
+        #[arg(long, default_value_t = crate::analysis::explain::INTERACTIVE_SAMPLES)]
+        samples: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write the transcript with green/red highlights as HTML.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
     /// Print speed figures: feature extraction per stage and model time on a dialogue.
     Bench {
         /// The video (default: the demo dialogue).
@@ -129,6 +146,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => {
             let info = device::init(threads, cli.cpu);
             train::eval(&args, info.device())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain {
+            video,
+            utterance,
+            samples,
+            seed,
+            html,
+        } => {
+            let info = device::init(threads, cli.cpu);
+            let analyzer = crate::analysis::Analyzer::load(info.device())?;
+            explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { video, repeats } => {

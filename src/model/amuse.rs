@@ -39,6 +39,15 @@ pub struct Output {
     pub present: Tensor,
 }
 
+/// Per-utterance descriptors before the context classifier.
+pub struct Encoded {
+    /// `A(u)`, `[U, 3·d]`.
+    pub fused: Tensor,
+    pub modality_logits: Tensor,
+    pub f_ca: Tensor,
+    pub present: Tensor,
+}
+
 /// Loss terms of a batch.
 pub struct Losses {
     pub total: Tensor,
@@ -87,6 +96,20 @@ impl Amuse {
     /// Forward pass. In training, each present modality of an utterance is dropped with
     /// probability `modality_dropout` (never all of them).
     pub fn forward(&self, b: &Batch, train: bool) -> Output {
+        let e = self.encode(b, train);
+        let logits = self.context.forward(&e.fused, &b.dialogues, &b.speakers, train);
+        Output {
+            logits,
+            modality_logits: e.modality_logits,
+            f_ca: e.f_ca,
+            present: e.present,
+        }
+    }
+
+    /// Everything before the context classifier, per utterance: unimodal encoders, MAN and
+    /// Adaptive Fusion. Utterances do not interact here, so an utterance encoded alone gets
+    /// exactly its descriptor within a dialogue (LIME relies on this).
+    pub fn encode(&self, b: &Batch, train: bool) -> Encoded {
         let mut present = b.present.shallow_clone();
         if train && self.config.modality_dropout > 0.0 {
             let keep = present
@@ -149,13 +172,22 @@ impl Amuse {
         }
         let f_ca = Tensor::stack(&pooled, 0);
         let fused = self.fusion.forward(&f_ca.transpose(0, 1), &present);
-        let logits_final = self.context.forward(&fused, &b.dialogues, &b.speakers, train);
-        Output {
-            logits: logits_final,
+        Encoded {
+            fused,
             modality_logits: Tensor::stack(&logits, 0),
             f_ca,
             present,
         }
+    }
+
+    /// The context classifier's logits for fused descriptors arranged in dialogues.
+    pub fn classify(
+        &self,
+        fused: &Tensor,
+        dialogues: &super::context::Sequences,
+        speakers: &super::context::Sequences,
+    ) -> Tensor {
+        self.context.forward(fused, dialogues, speakers, false)
     }
 
     /// Eq. 3–5 plus the classification loss, weighted as configured.

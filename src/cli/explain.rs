@@ -1,0 +1,69 @@
+//! `amuse explain`: the words that push one utterance's prediction, as a table and HTML.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use super::features::jobs;
+use crate::analysis::Analyzer;
+use crate::features::extract::CancelToken;
+
+pub fn run(
+    analyzer: &Analyzer,
+    video: &Path,
+    utterance: usize,
+    samples: usize,
+    seed: u64,
+    html: Option<&Path>,
+) -> Result<()> {
+    let job = jobs(video, None)?.remove(0);
+    let n = job.dialogue.utterances.len();
+    if utterance == 0 || utterance > n {
+        bail!("--utterance must be between 1 and {n}");
+    }
+    let (features, _) = analyzer.features(
+        job.video.as_deref(),
+        &job.dialogue,
+        &mut |_| {},
+        &CancelToken::default(),
+    )?;
+    let e = analyzer.explain_words(&job.dialogue, &features, utterance - 1, None, samples, seed)?;
+    let u = &job.dialogue.utterances[utterance - 1];
+    println!("#{utterance} {}: “{}”", u.speaker.as_deref().unwrap_or("?"), u.text);
+    println!(
+        "explaining: {} (intercept {:.4}, local prediction {:.4}, weighted R² {:.3})",
+        e.label, e.intercept, e.local_pred, e.score
+    );
+    println!(
+        "{} samples, {} distinct transcripts, {:.2} s",
+        e.samples, e.evaluated, e.seconds
+    );
+    println!("{:<16} {:>9}", "word", "weight");
+    for (w, v) in &e.top {
+        println!("{w:<16} {v:>+9.4}  {}", if *v >= 0.0 { "supports" } else { "against" });
+    }
+    if let Some(path) = html {
+        let max = e.top.iter().map(|(_, w)| w.abs()).fold(1e-9, f64::max);
+        let mut body = String::new();
+        for (piece, w) in &e.pieces {
+            let esc = piece.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            match w {
+                Some(w) => {
+                    let a = (w.abs() / max).clamp(0.0, 1.0) * 0.8;
+                    let rgb = if *w >= 0.0 { "40,180,70" } else { "220,50,50" };
+                    body.push_str(&format!(
+                        "<span title=\"{w:+.4}\" style=\"background: rgba({rgb},{a:.2})\">{esc}</span>"
+                    ));
+                }
+                None => body.push_str(&esc),
+            }
+        }
+        let page = format!(
+            "<!doctype html><meta charset=utf-8><title>amuse explain</title><body style=\"font: 20px sans-serif\"><p>why <b>{}</b>:</p><p>{body}</p></body>\n",
+            e.label
+        );
+        crate::fsutil::write_atomic(path, page.as_bytes())?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
