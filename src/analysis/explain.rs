@@ -14,7 +14,7 @@ use super::Analyzer;
 use crate::emotion::Emotion;
 use crate::explain::lime::{Labels, LimeConfig};
 use crate::explain::text::explain_text;
-use crate::features::extract::UtteranceFeatures;
+use crate::features::extract::{CancelToken, Cancelled, UtteranceFeatures};
 use crate::media::transcript::Dialogue;
 use crate::model::batch::{Batch, UtteranceInput};
 use crate::model::context::{speaker_sequences, Sequences};
@@ -52,6 +52,7 @@ impl Analyzer {
         label: Option<Emotion>,
         samples: usize,
         seed: u64,
+        cancel: &CancelToken,
     ) -> Result<WordExplanation> {
         let started = std::time::Instant::now();
         let inputs = self.inputs(dialogue, features);
@@ -80,6 +81,7 @@ impl Analyzer {
         });
         let names: Vec<Option<String>> = inputs.iter().map(|u| u.speaker.clone()).collect();
         let classifier = |texts: &[String]| -> Result<Vec<Vec<f64>>> {
+            cancel.check()?;
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let encoded = self.encoders.text.encode(&refs)?;
             let u = &inputs[i];
@@ -125,8 +127,11 @@ impl Analyzer {
             seed,
             ..LimeConfig::text()
         };
-        let result = explain_text(text, &Labels::Given(vec![label.index()]), &cfg, classifier)
-            .map_err(|e| anyhow!("LIME: {e}"))?;
+        let result = explain_text(text, &Labels::Given(vec![label.index()]), &cfg, classifier);
+        if cancel.is_cancelled() {
+            anyhow::bail!(Cancelled);
+        }
+        let result = result.map_err(|e| anyhow!("LIME: {e}"))?;
         let exp = result
             .explanations
             .first()

@@ -19,6 +19,9 @@ pub struct ViewerApp {
 
 impl ViewerApp {
     pub fn new(ctx: egui::Context, options: Options) -> Self {
+        // A character no bundled font has (a speaker's name in another script, a symbol)
+        // is drawn as a box instead of aborting the viewer.
+        ctx.set_missing_glyph_policy(egui::MissingGlyphPolicy::Tofu);
         let wake_ctx = ctx.clone();
         let worker = Worker::start(options.threads, options.force_cpu, move || wake_ctx.request_repaint());
         let mut state = AppState::new(worker);
@@ -271,16 +274,16 @@ impl eframe::App for ViewerApp {
             ui.horizontal(|ui| {
                 let playing = self.state.playing_since.is_some();
                 if ui
-                    .button(if playing { "⏸ Pause" } else { "▶ Play" })
+                    .button(if playing { "Pause" } else { "Play" })
                     .on_hover_text("Space")
                     .clicked()
                 {
                     self.toggle_play();
                 }
-                if ui.button("◀").on_hover_text("previous utterance (←)").clicked() {
+                if ui.button("Prev").on_hover_text("previous utterance (←)").clicked() {
                     self.state.step(-1);
                 }
-                if ui.button("▶▶").on_hover_text("next utterance (→)").clicked() {
+                if ui.button("Next").on_hover_text("next utterance (→)").clicked() {
                     self.state.step(1);
                 }
             });

@@ -68,11 +68,13 @@ pub enum Message {
     },
 }
 
-/// Handle held by the UI.
+/// Handle held by the UI. Dropping it cancels the running work and joins the threads, so
+/// LibTorch is never torn down under a running worker at exit.
 pub struct Worker {
-    tx: Sender<Command>,
+    tx: Option<Sender<Command>>,
     /// Frame decoding has a thread of its own, so keyframes never wait behind LIME.
-    frames_tx: Sender<Command>,
+    frames_tx: Option<Sender<Command>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
     pub rx: Receiver<Message>,
     cancel: CancelToken,
 }
@@ -87,7 +89,7 @@ impl Worker {
         let wake = std::sync::Arc::new(wake);
         let (frames_tx, frx) = channel::<Command>();
         let (fmtx, fwake) = (mtx.clone(), wake.clone());
-        std::thread::Builder::new()
+        let frames = std::thread::Builder::new()
             .name("amuse-frames".into())
             .spawn(move || {
                 while let Ok(cmd) = frx.recv() {
@@ -110,36 +112,47 @@ impl Worker {
                 }
             })
             .expect("spawning the frames thread");
-        std::thread::Builder::new()
+        let worker = std::thread::Builder::new()
             .name("amuse-worker".into())
             .spawn(move || run(crx, mtx, worker_cancel, threads, force_cpu, move || wake()))
             .expect("spawning the worker thread");
         Self {
-            tx,
-            frames_tx,
+            tx: Some(tx),
+            frames_tx: Some(frames_tx),
+            threads: vec![worker, frames],
             rx,
             cancel,
         }
     }
 
     pub fn send(&self, cmd: Command) {
-        match cmd {
-            Command::Frames { .. } => {
-                let _ = self.frames_tx.send(cmd);
-            }
+        let tx = match cmd {
+            Command::Frames { .. } => &self.frames_tx,
             Command::Analyze { .. } => {
                 self.cancel.reset();
-                let _ = self.tx.send(cmd);
+                &self.tx
             }
-            Command::Explain { .. } => {
-                let _ = self.tx.send(cmd);
-            }
+            Command::Explain { .. } => &self.tx,
+        };
+        if let Some(tx) = tx {
+            let _ = tx.send(cmd);
         }
     }
 
     /// Ask the running analysis to stop (it stops at the next utterance).
     pub fn cancel(&self) {
         self.cancel.cancel();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        self.tx = None;
+        self.frames_tx = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
 
@@ -177,8 +190,15 @@ fn run(
                     send(Message::ExplainFailed("nothing analysed yet".into()));
                     continue;
                 };
-                match analyzer.explain_words(dialogue, features, utterance, None, samples, seed) {
+                cancel.reset();
+                match analyzer.explain_words(dialogue, features, utterance, None, samples, seed, &cancel) {
                     Ok(e) => send(Message::Explained(Box::new(e))),
+                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => {
+                        send(Message::ExplainFailed("cancelled".into()))
+                    }
+                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => {
+                        send(Message::ExplainFailed("cancelled".into()))
+                    }
                     Err(e) => send(Message::ExplainFailed(format!("{e:#}"))),
                 }
             }

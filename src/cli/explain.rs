@@ -27,7 +27,15 @@ pub fn run(
         &mut |_| {},
         &CancelToken::default(),
     )?;
-    let e = analyzer.explain_words(&job.dialogue, &features, utterance - 1, None, samples, seed)?;
+    let e = analyzer.explain_words(
+        &job.dialogue,
+        &features,
+        utterance - 1,
+        None,
+        samples,
+        seed,
+        &CancelToken::default(),
+    )?;
     let u = &job.dialogue.utterances[utterance - 1];
     println!("#{utterance} {}: “{}”", u.speaker.as_deref().unwrap_or("?"), u.text);
     println!(

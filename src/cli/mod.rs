@@ -34,6 +34,10 @@ pub struct Cli {
     /// The models folder (default: $AMUSE_MODELS, else models/ of the source tree).
     #[arg(long, global = true, value_name = "DIR")]
     pub models: Option<PathBuf>,
+    /// The AMuSE checkpoint folder (default: $AMUSE_CHECKPOINT, else models/amuse;
+    /// models/amuse-text is the text-and-context model).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -101,6 +105,10 @@ pub fn main() -> ExitCode {
     if let Some(dir) = &cli.models {
         // SAFETY: set before any other thread is started.
         unsafe { std::env::set_var("AMUSE_MODELS", dir) };
+    }
+    if let Some(dir) = &cli.checkpoint {
+        // SAFETY: as above.
+        unsafe { std::env::set_var("AMUSE_CHECKPOINT", dir) };
     }
     match run(cli) {
         Ok(code) => code,

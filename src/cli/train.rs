@@ -78,9 +78,6 @@ pub struct EvalArgs {
     /// Split: train or dev (MELD test is held out).
     #[arg(long, default_value = "dev")]
     pub split: String,
-    /// Checkpoint folder (default: models/amuse).
-    #[arg(long)]
-    pub checkpoint: Option<PathBuf>,
     /// Mask out modalities at inference (comma-separated: text,audio,visual).
     #[arg(long, value_delimiter = ',')]
     pub without: Vec<String>,
@@ -224,13 +221,20 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
 
 pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
-    let dir = args.checkpoint.clone().unwrap_or_else(checkpoint::default_dir);
+    let dir = checkpoint::default_dir();
     let loaded = checkpoint::load(&dir, device)?;
     let enc = encoders(&store, loaded.info.config.audio_source)?;
     let mut corpus = load_corpus(&store, &enc, args.data, &args.split)?;
+    // Modalities the checkpoint was not trained on are masked out, as in the viewer.
+    let mut without = args.without.clone();
+    for m in ["text", "audio", "visual"] {
+        if !loaded.info.modalities.iter().any(|x| x == m) && !without.iter().any(|x| x == m) {
+            without.push(m.to_owned());
+        }
+    }
     for d in &mut corpus.dialogues {
         for u in d.iter_mut() {
-            for m in &args.without {
+            for m in &without {
                 match m.as_str() {
                     "text" => u.text = None,
                     "audio" => u.audio = None,

@@ -30,9 +30,13 @@ fn all_modalities() -> Vec<String> {
     vec!["text".into(), "audio".into(), "visual".into()]
 }
 
-/// The checkpoint shipped in `models/amuse/`.
+/// The checkpoint to use: `$AMUSE_CHECKPOINT` (set by `--checkpoint`), else the one shipped
+/// in `models/amuse/`.
 pub fn default_dir() -> PathBuf {
-    crate::manifest::models_dir().join("amuse")
+    match std::env::var_os("AMUSE_CHECKPOINT") {
+        Some(dir) => PathBuf::from(dir),
+        None => crate::manifest::models_dir().join("amuse"),
+    }
 }
 
 /// A loaded model with its variables.

@@ -110,7 +110,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                 } else {
                     egui::Color32::from_rgb(210, 60, 60)
                 },
-                if agree { "✓" } else { "✗" },
+                if agree { "agrees" } else { "differs" },
             );
         }
     });

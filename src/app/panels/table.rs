@@ -53,7 +53,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         .column(Column::remainder().at_least(120.0).clip(true))
         .column(Column::exact(96.0))
         .column(Column::exact(64.0))
-        .column(Column::exact(20.0))
+        .column(Column::exact(28.0))
         .header(18.0, |mut h| {
             for t in ["#", "speaker", "text", "prediction", "truth", ""] {
                 h.col(|ui| {
@@ -84,10 +84,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                 });
                 row.col(|ui| match u.label {
                     Some(l) if l == u.predicted() => {
-                        ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "✓");
+                        ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "ok");
                     }
                     Some(_) => {
-                        ui.colored_label(egui::Color32::from_rgb(210, 60, 60), "✗");
+                        ui.colored_label(egui::Color32::from_rgb(210, 60, 60), "no");
                     }
                     None => {}
                 });
