@@ -17,7 +17,6 @@ demo: setup
 
 test: setup
 	cargo test --all-targets --no-fail-fast
-	cargo test --doc
 
 doctor: setup
 	cargo run --release -- doctor
