@@ -12,8 +12,11 @@ export OMP_NUM_THREADS ?= 1
 setup:
 	scripts/bootstrap.sh
 
+# The demo's voices are synthetic (espeak-ng): the audio branch of the default checkpoint,
+# trained on 16 acted RAVDESS speakers, misreads them, so the demo opens with the
+# text-and-context checkpoint (see models/MODEL_CARD.md and the README).
 demo: setup
-	cargo run --release -- view assets/demo_dialogue.mp4
+	cargo run --release -- view assets/demo_dialogue.mp4 --checkpoint models/amuse-text
 
 test: setup
 	cargo test --all-targets --no-fail-fast

@@ -9,8 +9,8 @@ Xvfb "$display" -screen 0 1400x900x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true' EXIT
 sleep 1
-shot() { # name utterance seconds
-  DISPLAY=$display AMUSE_THREADS=1 "$bin" view assets/demo_dialogue.mp4 --utterance "$2" >/dev/null 2>&1 &
+shot() { # name utterance seconds [extra args]
+  DISPLAY=$display AMUSE_THREADS=1 "$bin" view assets/demo_dialogue.mp4 --utterance "$2" "${@:4}" >/dev/null 2>&1 &
   local app=$!
   sleep "$3"
   DISPLAY=$display import -window root "screenshots/$1.png"
@@ -20,4 +20,5 @@ shot() { # name utterance seconds
 mkdir -p screenshots
 shot main 1 40
 shot explanation 6 40
+shot text-checkpoint 1 40 --checkpoint models/amuse-text
 echo "screenshots written to screenshots/"
