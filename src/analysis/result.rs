@@ -58,3 +58,16 @@ pub struct DialogueResult {
     /// Which checkpoint produced the predictions.
     pub checkpoint: String,
 }
+
+impl DialogueResult {
+    /// Distinct named speakers in order of first appearance.
+    pub fn speakers(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in self.utterances.iter().filter_map(|u| u.speaker.as_ref()) {
+            if !out.contains(s) {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+}

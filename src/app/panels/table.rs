@@ -12,17 +12,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         ui.label("no analysis yet");
         return;
     };
-    let speakers: Vec<String> = {
-        let mut s: Vec<String> = Vec::new();
-        for u in &result.utterances {
-            if let Some(n) = &u.speaker {
-                if !s.contains(n) {
-                    s.push(n.clone());
-                }
-            }
-        }
-        s
-    };
+    let speakers = result.speakers();
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("speaker_filter")
             .selected_text(state.filter.speaker.clone().unwrap_or_else(|| "all speakers".into()))

@@ -6,12 +6,9 @@ use crate::app::state::AppState;
 
 pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
     let Some(result) = &state.result else { return };
-    let mut speakers: Vec<String> = Vec::new();
-    for u in &result.utterances {
-        let s = u.speaker.clone().unwrap_or_else(|| "?".into());
-        if !speakers.contains(&s) {
-            speakers.push(s);
-        }
+    let mut speakers = result.speakers();
+    if result.utterances.iter().any(|u| u.speaker.is_none()) {
+        speakers.push("?".into());
     }
     let end = result.utterances.iter().map(|u| u.end).fold(1.0, f64::max);
     let lane_h = 22.0;

@@ -11,14 +11,7 @@ use crate::emotion::Emotion;
 /// Which trajectory is shown.
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, who: &mut Option<String>) {
     let Some(result) = &state.result else { return };
-    let mut speakers: Vec<String> = Vec::new();
-    for u in &result.utterances {
-        if let Some(s) = &u.speaker {
-            if !speakers.contains(s) {
-                speakers.push(s.clone());
-            }
-        }
-    }
+    let speakers = result.speakers();
     ui.horizontal(|ui| {
         ui.selectable_value(who, None, "group");
         for s in &speakers {
