@@ -81,21 +81,17 @@ fn train(model: &Amuse, vs: &nn::VarStore, data: &[Vec<UtteranceInput>], steps: 
 #[test]
 fn combining_modalities_learns_what_one_modality_cannot() {
     common::init();
-    let train_both = xor_data(512, true, 1);
-    let test_both = xor_data(256, true, 2);
-    tch::manual_seed(0);
-    let vs = nn::VarStore::new(Device::Cpu);
-    let model = Amuse::new(&vs.root(), tiny());
-    train(&model, &vs, &train_both, 400);
-    let both = accuracy(&model, &test_both);
-
-    let train_text = xor_data(512, false, 1);
-    let test_text = xor_data(256, false, 2);
-    tch::manual_seed(0);
-    let vs1 = nn::VarStore::new(Device::Cpu);
-    let text_only = Amuse::new(&vs1.root(), tiny());
-    train(&text_only, &vs1, &train_text, 400);
-    let one = accuracy(&text_only, &test_text);
+    // The same seeds and steps for both; only the presence of audio differs.
+    let trained = |with_audio: bool| {
+        tch::manual_seed(0);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = Amuse::new(&vs.root(), tiny());
+        train(&model, &vs, &xor_data(512, with_audio, 1), 400);
+        let acc = accuracy(&model, &xor_data(256, with_audio, 2));
+        (vs, model, acc)
+    };
+    let (_vs, model, both) = trained(true);
+    let (_, _, one) = trained(false);
     eprintln!("XOR task: text+audio {both:.3}, text only {one:.3}");
     assert!(both > 0.9, "MAN + AF learns the cross-modal rule: {both}");
     assert!(one < 0.65, "one modality cannot: {one}");

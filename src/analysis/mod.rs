@@ -11,7 +11,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::emotion::Emotion;
 use crate::features::cache;
-use crate::features::extract::{self, CancelToken, Encoders, ExtractOptions, Progress, Stage, UtteranceFeatures};
+use crate::features::extract::{CancelToken, Encoders, ExtractOptions, Progress, Stage, UtteranceFeatures};
 use crate::manifest::ModelStore;
 use crate::media::keyframes;
 use crate::media::transcript::Dialogue;
@@ -30,6 +30,24 @@ const FER_TO_MELD: [Emotion; 7] = [
     Emotion::Surprise,
     Emotion::Neutral,
 ];
+
+/// The dialogue of a video: its transcript (given, or found beside it), repaired and
+/// clipped to the video's length. Shared by the viewer's worker and the CLI.
+pub fn load_dialogue(video: &Path, transcript_path: Option<&Path>) -> Result<Dialogue> {
+    let info = crate::media::decode::probe(video)?;
+    let tpath = match transcript_path.map(Path::to_path_buf).or_else(|| crate::media::transcript::find_beside(video)) {
+        Some(p) => p,
+        None => anyhow::bail!(
+            "no transcript beside {} (looked for .csv, .srt, .vtt of the same name): add one next to the video or pass --transcript (automatic transcription is not available yet)",
+            video.display()
+        ),
+    };
+    let dialogue = crate::media::transcript::load(&tpath)?.normalise(Some(info.duration));
+    if dialogue.utterances.is_empty() {
+        anyhow::bail!("{}: no usable utterance in the transcript", tpath.display());
+    }
+    Ok(dialogue)
+}
 
 /// Encoders and the trained model, loaded once.
 pub struct Analyzer {
@@ -79,18 +97,19 @@ impl Analyzer {
         progress: &mut dyn FnMut(Progress),
         cancel: &CancelToken,
     ) -> Result<(Vec<UtteranceFeatures>, Vec<String>)> {
-        let dir = cache::default_dir();
-        let key = cache::key(&self.store, video, dialogue, &self.options)?;
-        let (features, notes) = match cache::load(&dir, &key) {
-            Some(hit) => hit,
-            None => {
-                let (f, n) = extract::extract(&self.encoders, video, dialogue, &self.options, progress, cancel)?;
-                if let Err(e) = cache::store(&dir, &key, &f, &n) {
-                    tracing::warn!("feature cache not written: {e:#}");
-                }
-                (f, n)
-            }
-        };
+        let (features, notes, outcome) = cache::load_or_extract(
+            &self.store,
+            &self.encoders,
+            video,
+            dialogue,
+            &self.options,
+            &cache::default_dir(),
+            progress,
+            cancel,
+        )?;
+        if let cache::Outcome::NotWritten(e) = outcome {
+            tracing::warn!("feature cache not written: {e:#}");
+        }
         Ok((features, notes))
     }
 

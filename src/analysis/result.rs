@@ -62,12 +62,6 @@ pub struct DialogueResult {
 impl DialogueResult {
     /// Distinct named speakers in order of first appearance.
     pub fn speakers(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for s in self.utterances.iter().filter_map(|u| u.speaker.as_ref()) {
-            if !out.contains(s) {
-                out.push(s.clone());
-            }
-        }
-        out
+        crate::media::transcript::distinct_speakers(self.utterances.iter().map(|u| u.speaker.as_ref()))
     }
 }

@@ -11,8 +11,8 @@ use crate::analysis::Analyzer;
 use crate::device::{self, DeviceInfo};
 use crate::features::extract::UtteranceFeatures;
 use crate::features::extract::{CancelToken, Cancelled, Progress};
+use crate::media::decode;
 use crate::media::transcript::Dialogue;
-use crate::media::{decode, transcript};
 
 /// What the UI asks the worker to do.
 #[derive(Debug)]
@@ -254,18 +254,7 @@ fn analyze(
     progress: &mut dyn FnMut(Progress),
     cancel: &CancelToken,
 ) -> anyhow::Result<(DialogueResult, Dialogue, Vec<UtteranceFeatures>)> {
-    let info = decode::probe(video)?;
-    let tpath = match transcript_path.map(PathBuf::from).or_else(|| transcript::find_beside(video)) {
-        Some(p) => p,
-        None => anyhow::bail!(
-            "no transcript beside {} (.srt, .vtt or .csv of the same name); automatic transcription is not available yet — add a transcript file next to the video",
-            video.display()
-        ),
-    };
-    let dialogue = transcript::load(&tpath)?.normalise(Some(info.duration));
-    if dialogue.utterances.is_empty() {
-        anyhow::bail!("{}: no usable utterance in the transcript", tpath.display());
-    }
+    let dialogue = crate::analysis::load_dialogue(video, transcript_path)?;
     let (features, notes) = analyzer.features(Some(video), &dialogue, progress, cancel)?;
     cancel.check()?;
     let result = analyzer.results(&dialogue, &features, notes, progress);

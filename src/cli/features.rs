@@ -3,14 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::features::cache;
 use crate::features::extract::{self, CancelToken, Encoders, ExtractOptions, Progress};
 use crate::manifest::ModelStore;
-use crate::media::decode;
-use crate::media::transcript::{self, meld_raw, Dialogue};
+use crate::media::transcript::{meld_raw, Dialogue};
 
 /// A dialogue to analyse: its video (none for MELD.Raw, where each utterance has a clip).
 pub struct Job {
@@ -31,21 +30,7 @@ pub fn jobs(input: &Path, transcript_path: Option<&Path>) -> Result<Vec<Job>> {
             })
             .collect());
     }
-    let info = decode::probe(input)?;
-    let tpath = match transcript_path {
-        Some(p) => p.to_path_buf(),
-        None => match transcript::find_beside(input) {
-            Some(p) => p,
-            None => bail!(
-                "no transcript beside {} (looked for .srt, .vtt, .csv of the same name); pass one with --transcript",
-                input.display()
-            ),
-        },
-    };
-    let dialogue = transcript::load(&tpath)?.normalise(Some(info.duration));
-    if dialogue.utterances.is_empty() {
-        bail!("{}: no usable utterance in the transcript", tpath.display());
-    }
+    let dialogue = crate::analysis::load_dialogue(input, transcript_path)?;
     let name = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -68,7 +53,8 @@ fn progress_bar() -> ProgressBar {
 }
 
 /// Extract features for one job, from the cache when possible. Returns the features, the
-/// notes, and whether they came from the cache.
+/// notes, and whether they came from the cache; failing to write the cache is an error
+/// here, since filling it is this command's job.
 pub fn extract_cached(
     store: &ModelStore,
     enc: &Encoders,
@@ -76,27 +62,28 @@ pub fn extract_cached(
     opts: &ExtractOptions,
     dir: &Path,
 ) -> Result<(Vec<extract::UtteranceFeatures>, extract::Notes, bool)> {
-    let key = cache::key(store, job.video.as_deref(), &job.dialogue, opts)?;
-    if let Some((f, n)) = cache::load(dir, &key) {
-        return Ok((f, n, true));
-    }
     let pb = progress_bar();
     let mut report = |p: Progress| {
         pb.set_message(p.stage.name());
         pb.set_length(p.total as u64);
         pb.set_position(p.done as u64);
     };
-    let (features, notes) = extract::extract(
+    let (features, notes, outcome) = cache::load_or_extract(
+        store,
         enc,
         job.video.as_deref(),
         &job.dialogue,
         opts,
+        dir,
         &mut report,
         &CancelToken::default(),
     )?;
     pb.finish_and_clear();
-    cache::store(dir, &key, &features, &notes)?;
-    Ok((features, notes, false))
+    match outcome {
+        cache::Outcome::Hit => Ok((features, notes, true)),
+        cache::Outcome::Written => Ok((features, notes, false)),
+        cache::Outcome::NotWritten(e) => Err(e),
+    }
 }
 
 pub fn run(

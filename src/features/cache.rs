@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tch::Tensor;
 
-use super::extract::{ExtractOptions, Notes, UtteranceFeatures};
+use super::extract::{self, CancelToken, Encoders, ExtractOptions, Notes, Progress, UtteranceFeatures};
 use super::text::TextFeatures;
 use super::visual::{KeyframeFaces, VisualFeatures};
 use crate::fsutil::write_atomic_with;
@@ -177,4 +177,38 @@ pub fn store(dir: &Path, key: &str, features: &[UtteranceFeatures], notes: &Note
     let json_path = dir.join(format!("{key}.json"));
     crate::fsutil::write_atomic(&json_path, &json).with_context(|| format!("writing {}", json_path.display()))?;
     Ok(())
+}
+
+/// Where [`load_or_extract`]'s features came from.
+#[derive(Debug)]
+pub enum Outcome {
+    Hit,
+    Written,
+    /// Extracted, but the cache could not be written (disk full, read-only): the caller
+    /// decides whether that is an error.
+    NotWritten(anyhow::Error),
+}
+
+/// Features of a dialogue from the cache in `dir`, or extracted and stored there.
+#[allow(clippy::too_many_arguments)]
+pub fn load_or_extract(
+    store: &ModelStore,
+    enc: &Encoders,
+    video: Option<&Path>,
+    dialogue: &Dialogue,
+    opts: &ExtractOptions,
+    dir: &Path,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &CancelToken,
+) -> Result<(Vec<UtteranceFeatures>, Notes, Outcome)> {
+    let key = key(store, video, dialogue, opts)?;
+    if let Some((f, n)) = load(dir, &key) {
+        return Ok((f, n, Outcome::Hit));
+    }
+    let (f, n) = extract::extract(enc, video, dialogue, opts, progress, cancel)?;
+    let outcome = match self::store(dir, &key, &f, &n) {
+        Ok(()) => Outcome::Written,
+        Err(e) => Outcome::NotWritten(e),
+    };
+    Ok((f, n, outcome))
 }

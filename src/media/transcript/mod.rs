@@ -72,15 +72,7 @@ pub enum TranscriptError {
 impl Dialogue {
     /// Distinct speakers in order of first appearance.
     pub fn speakers(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for u in &self.utterances {
-            if let Some(s) = &u.speaker {
-                if !out.contains(s) {
-                    out.push(s.clone());
-                }
-            }
-        }
-        out
+        distinct_speakers(self.utterances.iter().map(|u| u.speaker.as_ref()))
     }
 
     /// Repair what can be repaired and record it: empty texts are dropped, reversed
@@ -141,6 +133,17 @@ impl Dialogue {
         self.utterances = kept;
         self
     }
+}
+
+/// Distinct named speakers in order of first appearance.
+pub fn distinct_speakers<'a>(speakers: impl Iterator<Item = Option<&'a String>>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in speakers.flatten() {
+        if !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
 }
 
 /// Load a transcript by its extension: `.srt`, `.vtt`, `.csv`/`.tsv`.
