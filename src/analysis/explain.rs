@@ -44,6 +44,7 @@ pub struct WordExplanation {
 
 impl Analyzer {
     /// Explain utterance `i`'s predicted label (or `label`) by its words.
+    #[allow(clippy::too_many_arguments)]
     pub fn explain_words(
         &self,
         dialogue: &Dialogue,

@@ -50,6 +50,7 @@ impl AdaptiveFusion {
     /// at `f^m` points to. `grad_m` is ∇_{f^m} L of the Central head of `m` for a batch;
     /// the per-element ratio of Eq. 6 is averaged over elements and batch, scaled by ε, and
     /// blended into α with `rate` (an exponential moving average), then clamped to [0, 1].
+    #[allow(clippy::too_many_arguments)]
     pub fn guided_update(
         &self,
         m: i64,

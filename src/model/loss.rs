@@ -21,7 +21,7 @@ pub fn focal(logits: &Tensor, labels: &Tensor, gamma: f64, row_weight: Option<&T
     let p = logp.exp();
     let mut w = valid.to_kind(Kind::Float);
     if let Some(rw) = row_weight {
-        w = w * rw;
+        w *= rw;
     }
     let per: Tensor = (p.neg() + 1.0).pow_tensor_scalar(gamma) * &logp * &w;
     let per = per.neg();

@@ -56,11 +56,7 @@ pub fn back_frame(image: &RgbImage, faces: &[Face]) -> RgbImage {
             count += 1;
         }
     }
-    let mean = if count == 0 {
-        Rgb([0, 0, 0])
-    } else {
-        Rgb([(sum[0] / count) as u8, (sum[1] / count) as u8, (sum[2] / count) as u8])
-    };
+    let mean = Rgb(sum.map(|c| c.checked_div(count).unwrap_or(0) as u8));
     let mut out = image.clone();
     for r in &rects {
         for y in r[1]..r[3] {
