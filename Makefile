@@ -19,7 +19,7 @@ demo: setup
 	cargo run --release -- view assets/demo_dialogue.mp4 --checkpoint models/amuse-text
 
 test: setup
-	cargo test --all-targets --no-fail-fast
+	cargo test --workspace --all-targets --no-fail-fast
 
 doctor: setup
 	cargo run --release -- doctor
@@ -31,4 +31,4 @@ fmt:
 	cargo fmt --all
 
 lint:
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -7,11 +7,11 @@ pub mod app;
 pub mod cli;
 pub mod device;
 pub mod doctor;
-pub mod emotion;
 pub mod explain;
 pub mod features;
-pub mod fsutil;
 pub mod manifest;
 pub mod media;
 pub mod model;
 pub mod train;
+
+pub use amuse_formats::{emotion, fsutil};

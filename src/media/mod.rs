@@ -3,4 +3,5 @@
 pub mod decode;
 pub mod faces;
 pub mod keyframes;
-pub mod transcript;
+
+pub use amuse_formats::transcript;
