@@ -5,6 +5,7 @@
 pub mod audio;
 pub mod cache;
 pub mod extract;
+pub mod speakers;
 pub mod text;
 pub mod tokenizer;
 pub mod torchscript;
