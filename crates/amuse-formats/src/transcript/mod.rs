@@ -208,13 +208,25 @@ pub fn split_speaker(line: &str) -> (Option<String>, String) {
             && name.split_whitespace().count() <= 4
             && !name
                 .chars()
-                .any(|c| matches!(c, '.' | '!' | '?' | ',' | '"' | '[' | '(') || c.is_ascii_digit())
+                .any(|c| matches!(c, '.' | '!' | '?' | ',' | '"' | '[' | '('))
+            && (!name.chars().any(|c| c.is_ascii_digit()) || numbered_name(name))
             && !rest.starts_with("//");
         if plausible {
             return (Some(name.to_owned()), rest.trim().to_owned());
         }
     }
     (None, line.trim().to_owned())
+}
+
+/// `Speaker 2`, `Voice 10`: a capitalised word and a number (what automatic transcription
+/// names speakers), the only names allowed to hold digits.
+fn numbered_name(name: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    matches!(words.as_slice(), [w, n]
+        if w.chars().all(char::is_alphabetic)
+            && w.chars().next().is_some_and(char::is_uppercase)
+            && n.len() <= 3
+            && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -232,6 +244,8 @@ mod tests {
             (Some("The Interviewer".into()), "Yes.".into())
         );
         assert_eq!(split_speaker("Meet at 10:30 ok").0, None);
+        assert_eq!(split_speaker("Speaker 2: Hi").0.as_deref(), Some("Speaker 2"));
+        assert_eq!(split_speaker("at 10:30 ok").0, None);
         assert_eq!(split_speaker("see http://x.org").0, None);
         assert_eq!(split_speaker("Wait. Then: go").0, None);
     }

@@ -1,6 +1,8 @@
 //! SubRip (`.srt`): numbered cues, `start --> end`, text lines; `Name: text` gives the speaker.
 
-use super::text::parse_timestamp;
+use std::path::Path;
+
+use super::text::{format_srt_time, parse_timestamp};
 use super::{split_speaker, Dialogue, Utterance};
 
 /// Parse SRT text. Malformed cues are skipped with a warning; a file with no usable cue
@@ -40,6 +42,37 @@ pub fn parse(content: &str) -> Result<Dialogue, String> {
         return Err("no subtitle cue could be read (is this an SRT file?)".into());
     }
     Ok(dialogue)
+}
+
+/// SRT text of a dialogue: one cue per utterance, `Speaker: text` when it has a speaker
+/// (what [`parse`] reads back). Line breaks inside a text become spaces.
+pub fn render(dialogue: &Dialogue) -> String {
+    let mut out = String::new();
+    for (i, u) in dialogue.utterances.iter().enumerate() {
+        let text = u.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let line = match &u.speaker {
+            Some(s) => format!("{s}: {text}"),
+            None => text,
+        };
+        out.push_str(&format!(
+            "{}\n{} --> {}\n{line}\n\n",
+            i + 1,
+            format_srt_time(u.start),
+            format_srt_time(u.end)
+        ));
+    }
+    out
+}
+
+/// Write `dialogue` as SRT to `path` atomically; an existing file is kept unless `force`.
+pub fn write(path: &Path, dialogue: &Dialogue, force: bool) -> std::io::Result<()> {
+    if !force && path.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{} exists; pass --force to replace it", path.display()),
+        ));
+    }
+    crate::fsutil::write_atomic(path, render(dialogue).as_bytes())
 }
 
 /// Remove `<i>`, `<font …>` and `{\an8}`-style markup.
@@ -83,5 +116,23 @@ mod tests {
         assert_eq!(d.warnings.len(), 2);
         assert!(parse("just some text\nwith no times").is_err());
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn written_srt_reads_back_and_is_not_overwritten_without_force() {
+        let mut d = Dialogue::default();
+        d.utterances
+            .push(Utterance::new(0.5, 2.25, Some("Speaker 1".into()), "Hello there."));
+        d.utterances.push(Utterance::new(3.0, 4.0, None, "Plain\nline"));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v.srt");
+        write(&p, &d, false).unwrap();
+        let back = parse(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(back.utterances[0], d.utterances[0]);
+        assert_eq!(back.utterances[1].text, "Plain line");
+        let err = write(&p, &Dialogue::default(), false).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        write(&p, &Dialogue::default(), true).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "");
     }
 }
