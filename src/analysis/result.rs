@@ -29,6 +29,9 @@ pub struct UtteranceResult {
     /// Expression CNN probabilities of the speaker's face, averaged over keyframes with a
     /// face (FER2013 classes mapped to MELD's: an evidence display, not the model's output).
     pub face_expression: Option<Probs>,
+    /// The speaker's voice vector (L2-normalised, 256 floats) for "follow this voice".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<Vec<f32>>,
 }
 
 impl UtteranceResult {

@@ -156,6 +156,26 @@ pub fn name_by_voice(voices: &[Option<Vec<f32>>], threshold: f32) -> Option<Vec<
     Some(names)
 }
 
+/// Adjusted Rand index of two labelings (1 = identical partitions, ≈ 0 = chance).
+pub fn adjusted_rand(a: &[usize], b: &[usize]) -> f64 {
+    let n = a.len();
+    let (ka, kb) = (a.iter().max().map_or(0, |m| m + 1), b.iter().max().map_or(0, |m| m + 1));
+    let mut table = vec![vec![0u64; kb]; ka];
+    for (&x, &y) in a.iter().zip(b) {
+        table[x][y] += 1;
+    }
+    let c2 = |x: u64| (x * x.saturating_sub(1) / 2) as f64;
+    let sum_ij: f64 = table.iter().flatten().map(|&x| c2(x)).sum();
+    let sum_a: f64 = table.iter().map(|r| c2(r.iter().sum())).sum();
+    let sum_b: f64 = (0..kb).map(|j| c2(table.iter().map(|r| r[j]).sum())).sum();
+    let expected = sum_a * sum_b / c2(n as u64).max(1.0);
+    let max = (sum_a + sum_b) / 2.0;
+    if (max - expected).abs() < 1e-12 {
+        return 1.0;
+    }
+    (sum_ij - expected) / (max - expected)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +288,13 @@ mod tests {
         assert_eq!(names[3].as_deref(), Some("Voice 1"));
         assert!(name_by_voice(&[None, None], 0.5).is_none());
         assert!(cluster(&[], 0.5).is_empty());
+    }
+
+    #[test]
+    fn adjusted_rand_is_one_for_equal_partitions_and_low_for_unrelated() {
+        assert!((adjusted_rand(&[0, 0, 1, 1, 2], &[1, 1, 0, 0, 2]) - 1.0).abs() < 1e-12);
+        assert!(adjusted_rand(&[0, 0, 0, 1, 1, 1], &[0, 1, 0, 1, 0, 1]) < 0.0);
+        let partial = adjusted_rand(&[0, 0, 1, 1], &[0, 0, 0, 1]);
+        assert!(partial > -0.5 && partial < 1.0);
     }
 }
