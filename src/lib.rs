@@ -8,6 +8,7 @@ pub mod cli;
 pub mod device;
 pub mod doctor;
 pub mod explain;
+pub mod export;
 pub mod features;
 pub mod manifest;
 pub mod media;

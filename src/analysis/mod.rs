@@ -1,8 +1,10 @@
 //! One dialogue, end to end: transcript + video → features (cached) → AMuSE → plain
 //! results. The viewer's worker thread and `amuse analyze` both call this.
 
+pub mod agreement;
 pub mod explain;
 pub mod result;
+pub mod summary;
 
 use std::path::Path;
 

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 use crate::device;
 
+pub mod analyze;
 pub mod bench;
 pub mod explain;
 pub mod features;
@@ -65,6 +66,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Analyse a video, a folder of videos or a MELD.Raw folder headless: one JSON per
+    /// dialogue and summary.csv in --out (resumable; exit code 1 when any input failed).
+    Analyze(analyze::AnalyzeArgs),
     /// Train the AMuSE model on the real corpora (MELD transcripts, RAVDESS speech).
     Train(train::TrainArgs),
     /// Evaluate a checkpoint: accuracy, weighted F1, per-class F1, confusion matrix.
@@ -145,6 +149,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let enc = crate::features::extract::Encoders::load(&store, info.device())?;
             features::run(&store, &enc, &input, transcript.as_deref(), out.as_deref())?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Analyze(args) => {
+            let info = device::init(threads, cli.cpu);
+            let analyzer = crate::analysis::Analyzer::load(info.device())?;
+            analyze::run(&analyzer, &args)
         }
         Command::Train(args) => {
             let info = device::init(threads, cli.cpu);

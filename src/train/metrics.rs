@@ -1,11 +1,11 @@
 //! Classification metrics as the paper reports them (Table I): accuracy, weighted F1,
 //! per-class F1, the 5-class weighted F1 without fear and disgust, and a confusion matrix.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::emotion::Emotion;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     pub n: usize,
     pub accuracy: f64,

@@ -244,7 +244,9 @@ impl Annotations {
 
     /// What was said about this utterance (empty fields when nothing).
     pub fn get(&self, key: &UtteranceKey) -> Fields {
-        self.find(key).map(|i| self.entries[i].fields.clone()).unwrap_or_default()
+        self.find(key)
+            .map(|i| self.entries[i].fields.clone())
+            .unwrap_or_default()
     }
 
     /// Entries that match none of these utterances (the transcript changed): kept in the
@@ -355,7 +357,10 @@ mod tests {
         let mut a = Annotations::new(LabelSet::meld());
         let k = key(2, 4.0, "Oh my God!");
         assert!(a.set_correction(&k, Some("surprise")).unwrap());
-        assert!(!a.set_correction(&k, Some("surprise")).unwrap(), "no-op edits are not recorded");
+        assert!(
+            !a.set_correction(&k, Some("surprise")).unwrap(),
+            "no-op edits are not recorded"
+        );
         a.toggle_unsure(&k).unwrap();
         a.set_note(&k, "laughs, could be joy  ").unwrap();
         assert_eq!(a.get(&k).note, "laughs, could be joy");

@@ -40,7 +40,13 @@ fn autosave_survives_kill_9() {
     let mut last_acked = 0usize;
     for round in 0..12u64 {
         let mut child = Command::new(&exe)
-            .args(["--exact", "crash_writer", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_writer",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, &video)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -69,7 +75,10 @@ fn autosave_survives_kill_9() {
         let a = parse(&std::fs::read(&path).unwrap())
             .unwrap_or_else(|e| panic!("round {round}: the sidecar on disk is not a complete version: {e}"));
         let n = a.entries.len();
-        assert!(n >= last_acked, "round {round}: {n} entries on disk but {last_acked} saves were acknowledged");
+        assert!(
+            n >= last_acked,
+            "round {round}: {n} entries on disk but {last_acked} saves were acknowledged"
+        );
         for (i, e) in a.entries.iter().enumerate() {
             assert!(e.fields.note.starts_with(&format!("{}: ", i + 1)), "entry {i} is whole");
         }

@@ -66,7 +66,10 @@ impl Sidecar {
                 None,
             ),
             Err(e @ AnnotationError::TooNew(_)) => {
-                let why = format!("{}: {e}; corrections are not saved (the file is left as it is)", path.display());
+                let why = format!(
+                    "{}: {e}; corrections are not saved (the file is left as it is)",
+                    path.display()
+                );
                 (fresh(Some(why.clone())), Some(why))
             }
             Err(e) => match keep_aside(&path) {
@@ -106,7 +109,10 @@ impl Sidecar {
 
 /// Rename an unreadable file to the first free `<name>.bak`, `<name>.1.bak`, …
 fn keep_aside(path: &Path) -> std::io::Result<PathBuf> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     for k in 0..1000 {
         let bak = path.with_file_name(if k == 0 {
             format!("{name}.bak")
@@ -148,8 +154,14 @@ mod tests {
         let (s3, notice) = Sidecar::open(&video, LabelSet::meld());
         let notice = notice.expect("the user is told");
         assert!(notice.contains("ep.mp4.amuse.json.1.bak"), "{notice}");
-        assert_eq!(std::fs::read(dir.path().join("ep.mp4.amuse.json.1.bak")).unwrap(), b"\x00garbage");
-        assert_eq!(std::fs::read(dir.path().join("ep.mp4.amuse.json.bak")).unwrap(), b"older backup");
+        assert_eq!(
+            std::fs::read(dir.path().join("ep.mp4.amuse.json.1.bak")).unwrap(),
+            b"\x00garbage"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("ep.mp4.amuse.json.bak")).unwrap(),
+            b"older backup"
+        );
         assert!(s3.annotations.entries.is_empty());
         s3.save().unwrap();
     }

@@ -1,0 +1,94 @@
+//! `amuse analyze` on a folder with the demo dialogue (and an annotator's correction beside
+//! it) and a corrupt video: the demo is analysed and exported, the corrupt file is reported in
+//! summary.csv and the exit code while the other finishes; a second run skips the complete
+//! output and redoes a half-written one. Features come from the cache (content-keyed), so
+//! after the first analysis of the demo by any test this is fast.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use amuse::export::json;
+use amuse_formats::annotations::{sidecar, Annotations, LabelSet, UtteranceKey};
+
+fn analyze(input: &Path, out: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_amuse"))
+        .args(["--threads", "1", "--cpu", "analyze"])
+        .arg(input)
+        .arg("--out")
+        .arg(out)
+        .args(["--format", "csv,eaf"])
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .expect("the amuse binary runs")
+}
+
+fn summary_line<'a>(summary: &'a str, name: &str) -> &'a str {
+    summary
+        .lines()
+        .find(|l| l.starts_with(&format!("{name},")))
+        .unwrap_or_else(|| panic!("no {name} line in\n{summary}"))
+}
+
+#[test]
+fn a_folder_with_a_corrupt_file_finishes_the_rest_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&input).unwrap();
+    let demo = common::demo();
+    std::fs::copy(&demo, input.join("demo.mp4")).unwrap();
+    std::fs::copy(demo.with_extension("csv"), input.join("demo.csv")).unwrap();
+    std::fs::write(input.join("broken.mp4"), b"this is not a video at all").unwrap();
+    std::fs::write(input.join("broken.srt"), "1\n00:00:00,000 --> 00:00:01,000\nHello.\n").unwrap();
+    // The annotator corrected the first line (truth: joy) to anger.
+    let mut a = Annotations::new(LabelSet::meld());
+    let first = "Guess what? I got the job! I start on Monday!";
+    a.set_correction(&UtteranceKey::new(0, 1.6, first), Some("anger"))
+        .unwrap();
+    std::fs::write(sidecar::path_for(&input.join("demo.mp4")), a.to_json()).unwrap();
+
+    let run = analyze(&input, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "a failed input is an error exit: {stderr}");
+    assert!(stderr.contains("1 of 2 inputs failed"), "{stderr}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary_line(&summary, "broken").contains(",failed,"), "{summary}");
+    let ok = summary_line(&summary, "demo");
+    assert!(ok.starts_with("demo,ok,12,"), "{ok}");
+    assert!(ok.contains("Eileen: "), "emotions per speaker: {ok}");
+
+    let doc = json::read(&std::fs::read(out.join("demo.json")).unwrap()).expect("a complete JSON output");
+    assert_eq!(doc.utterances.len(), 12);
+    assert_eq!(doc.utterances[0].correction.as_deref(), Some("anger"));
+    assert_eq!(
+        doc.utterances[0].truth(),
+        Some(amuse::emotion::Emotion::Anger),
+        "the correction is the truth"
+    );
+    assert_eq!(doc.agreement.as_ref().unwrap().n, 12, "every demo line has a truth");
+    let csv_rows = amuse::export::csv::read(&std::fs::read(out.join("demo.csv")).unwrap()).unwrap();
+    assert_eq!(csv_rows, doc.utterances, "the CSV holds the same rows");
+    assert!(std::fs::read_to_string(out.join("demo.eaf"))
+        .unwrap()
+        .contains("TIER_ID=\"Eileen\""));
+
+    // Resume: demo is complete and skipped; demo2's output was cut short and is redone.
+    std::fs::copy(&demo, input.join("demo2.mp4")).unwrap();
+    std::fs::copy(demo.with_extension("csv"), input.join("demo2.csv")).unwrap();
+    let full = std::fs::read(out.join("demo.json")).unwrap();
+    std::fs::write(out.join("demo2.json"), &full[..full.len() / 2]).unwrap();
+    let run = analyze(&input, &out);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stdout.contains("demo: done earlier, skipped"), "{stdout}");
+    assert!(stdout.contains("demo2: 12 utterances"), "{stdout}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary_line(&summary, "demo").starts_with("demo,done earlier,12,"));
+    assert!(summary_line(&summary, "demo2").starts_with("demo2,ok,12,"));
+    assert!(summary_line(&summary, "ALL").starts_with("ALL,pooled,24,"), "{summary}");
+    let redone = json::read(&std::fs::read(out.join("demo2.json")).unwrap()).unwrap();
+    assert_eq!(redone.utterances[0].correction, None, "demo2 has no sidecar");
+    assert_eq!(redone.utterances[1..], doc.utterances[1..], "the same analysis");
+}
