@@ -6,7 +6,9 @@
 //! - [`transcript`]: SRT, WebVTT, MELD/IEMOCAP CSV and MELD.Raw folders → one `Dialogue`.
 //! - [`fsutil`]: atomic file replacement (write, fsync, rename), used for every file the
 //!   tool writes that a user would be sorry to lose.
+//! - [`fuzzing`]: bytes → parser entry points shared by the fuzz targets and the corpus replay test.
 pub mod annotations;
 pub mod emotion;
 pub mod fsutil;
+pub mod fuzzing;
 pub mod transcript;

@@ -25,10 +25,8 @@ pub fn decode(raw: &[u8]) -> (String, Option<String>) {
         };
         return (text.into_owned(), note);
     }
-    if let Ok(text) = std::str::from_utf8(raw) {
-        return (text.to_owned(), None);
-    }
-    // UTF-16 without BOM: many NUL bytes in alternating positions.
+    // UTF-16 without BOM: many NUL bytes in alternating positions. Checked before UTF-8,
+    // since ASCII text in UTF-16 is also valid UTF-8 (full of NUL characters).
     let nul_even = raw.iter().step_by(2).filter(|&&b| b == 0).count();
     let nul_odd = raw.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
     if raw.len() >= 4 && (nul_even > raw.len() / 4 || nul_odd > raw.len() / 4) {
@@ -38,6 +36,9 @@ pub fn decode(raw: &[u8]) -> (String, Option<String>) {
             text.into_owned(),
             Some(format!("transcript decoded as {} (no byte-order mark)", enc.name())),
         );
+    }
+    if let Ok(text) = std::str::from_utf8(raw) {
+        return (text.to_owned(), None);
     }
     let (text, _, _) = WINDOWS_1252.decode(raw);
     (
@@ -107,6 +108,13 @@ mod tests {
         let (t, note) = decode(&utf16);
         assert_eq!(t, "Hi ’");
         assert!(note.unwrap().contains("UTF-16LE"));
+        let mut no_bom = Vec::new();
+        for u in "1\n00:00:01,000".encode_utf16() {
+            no_bom.extend_from_slice(&u.to_le_bytes());
+        }
+        let (t, note) = decode(&no_bom);
+        assert_eq!(t, "1\n00:00:01,000", "ASCII in UTF-16 is not taken for UTF-8 with NULs");
+        assert!(note.unwrap().contains("no byte-order mark"));
         let (t, note) = decode(&[0xef, 0xbb, 0xbf, b'o', b'k']);
         assert_eq!((t.as_str(), note), ("ok", None));
     }
