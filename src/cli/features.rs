@@ -95,7 +95,10 @@ pub fn run(
 ) -> Result<()> {
     let dir = out.map(Path::to_path_buf).unwrap_or_else(cache::default_dir);
     let opts = ExtractOptions::default();
-    for job in jobs(input, transcript_path)? {
+    let jobs = jobs(input, transcript_path)?;
+    // Filling the cache is this command's job: refuse before extracting, not after.
+    cache::check_writable(&dir)?;
+    for job in jobs {
         for w in &job.dialogue.warnings {
             eprintln!("warning: {w}");
         }

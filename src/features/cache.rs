@@ -179,6 +179,20 @@ pub fn store(dir: &Path, key: &str, features: &[UtteranceFeatures], notes: &Note
     Ok(())
 }
 
+/// Fail early, before a long extraction, when `dir` cannot hold the cache (read-only,
+/// not a folder, no space left for even a small file).
+pub fn check_writable(dir: &Path) -> Result<()> {
+    let probe = dir.join(".amuse-write-check");
+    crate::fsutil::write_atomic(&probe, &[0u8; 4096])
+        .and_then(|()| std::fs::remove_file(&probe))
+        .with_context(|| {
+            format!(
+                "cannot write the feature cache in {} (read-only, not a folder, or disk full?); choose another folder with --out DIR",
+                dir.display()
+            )
+        })
+}
+
 /// Where [`load_or_extract`]'s features came from.
 #[derive(Debug)]
 pub enum Outcome {

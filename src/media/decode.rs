@@ -43,6 +43,7 @@ pub struct MediaInfo {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VideoInfo {
+    /// Display size: after the rotation of phone videos (see [`super::rotation`]).
     pub width: u32,
     pub height: u32,
     pub fps: f64,
@@ -113,9 +114,13 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
         if s.duration() > 0 {
             duration = duration.max(seconds(s.duration(), s.time_base()));
         }
+        let (width, height) = match super::rotation::quarter_turns(&s) % 2 {
+            0 => (dec.width(), dec.height()),
+            _ => (dec.height(), dec.width()),
+        };
         Some(VideoInfo {
-            width: dec.width(),
-            height: dec.height(),
+            width,
+            height,
             fps,
             codec: codec_name(s.parameters()),
         })
@@ -151,6 +156,7 @@ pub fn probe(path: &Path) -> Result<MediaInfo, MediaError> {
 struct ToF32 {
     ctx: ff::software::resampling::Context,
     channels: usize,
+    layout: ff::ChannelLayout,
 }
 
 impl ToF32 {
@@ -168,10 +174,15 @@ impl ToF32 {
             layout,
             frame.rate(),
         )?;
-        Ok(Self { ctx, channels })
+        Ok(Self { ctx, channels, layout })
     }
 
-    fn push(&mut self, frame: &ff::frame::Audio, out: &mut Vec<f32>) -> Result<(), ff::Error> {
+    fn push(&mut self, frame: &mut ff::frame::Audio, out: &mut Vec<f32>) -> Result<(), ff::Error> {
+        // Some decoders (PCM in WAV) leave the layout unset; libswresample then sees an
+        // "Input changed" against the layout it was built with.
+        if frame.channel_layout().channels() <= 0 {
+            frame.set_channel_layout(self.layout);
+        }
         let mut converted = ff::frame::Audio::new(F32_PACKED, frame.samples() + 64, self.ctx.output().channel_layout);
         self.ctx.run(frame, &mut converted)?;
         push_mono(&converted, self.channels, out);
@@ -259,7 +270,7 @@ pub fn audio(path: &Path, start: f64, end: f64, rate: u32) -> Result<Vec<f32>, M
             }
             conv.as_mut()
                 .expect("set above")
-                .push(&frame, &mut native)
+                .push(&mut frame, &mut native)
                 .map_err(|e| fail(now, e))?;
             continue;
         }
@@ -338,6 +349,8 @@ struct VideoReader {
     decoder: ff::decoder::Video,
     eof: bool,
     path: PathBuf,
+    /// Clockwise quarter turns that make frames upright.
+    turns: u8,
 }
 
 impl VideoReader {
@@ -348,6 +361,7 @@ impl VideoReader {
             .best(Type::Video)
             .ok_or_else(|| MediaError::NoVideo(path.to_path_buf()))?;
         let (index, tb) = (stream.index(), stream.time_base());
+        let turns = super::rotation::quarter_turns(&stream);
         let unreadable = |e: ff::Error| MediaError::Unreadable {
             path: path.to_path_buf(),
             reason: e.to_string(),
@@ -367,6 +381,7 @@ impl VideoReader {
             decoder,
             eof: false,
             path: path.to_path_buf(),
+            turns,
         })
     }
 
@@ -475,6 +490,7 @@ pub fn frames_at(path: &Path, times: &[f64], max_side: u32) -> Result<Vec<Frame>
             at: *t,
             reason: e.to_string(),
         })?;
+        let image = super::rotation::apply(image, reader.turns);
         let f = Frame { time: *t, image };
         last = Some(f.clone());
         result[i] = Some(f);

@@ -3,5 +3,6 @@
 pub mod decode;
 pub mod faces;
 pub mod keyframes;
+pub mod rotation;
 
 pub use amuse_formats::transcript;

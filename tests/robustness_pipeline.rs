@@ -1,0 +1,220 @@
+//! Malformed-input corpus, part 2: the installation (missing or corrupt model files, a
+//! checkpoint of another configuration), the feature cache on a full or read-only disk,
+//! awkward frames for the face pipeline (0 faces, 12 faces, a face cut by the frame edge),
+//! and a handful of cases through the real `amuse` binary for exit codes and messages.
+//! Case numbers continue those of `tests/robustness.rs`; outcomes are in the README table.
+
+mod common;
+mod robust;
+
+use amuse::features::cache;
+use amuse::features::extract::UtteranceFeatures;
+use amuse::features::text::TextFeatures;
+use amuse::manifest::{ModelError, ModelStore};
+use amuse::media::faces::split;
+use amuse::model::checkpoint;
+use image::{imageops, RgbImage};
+use robust::{amuse, message, model_farm, Tmpfs};
+use tch::{Device, Kind, Tensor};
+
+#[test]
+fn damaged_installations_name_the_file_and_the_fix() {
+    // 50 a missing model file, 51 a corrupt one (one byte changed).
+    let farm = model_farm(Some("face_expression"), Some("mtcnn_pnet"));
+    let store = ModelStore::open(&farm.path().join("pretrained")).unwrap();
+    let m = message(store.require("face_expression"));
+    assert!(
+        m.contains("face_expression.pt is missing") && m.contains("make setup"),
+        "{m}"
+    );
+    assert!(matches!(store.require("mtcnn_pnet"), Err(ModelError::Corrupt { .. })));
+    assert!(message(store.require("mtcnn_pnet")).contains("corrupt or stale"));
+    // 52 an unreadable manifest, 53 none at all.
+    let bad = tempfile::tempdir().unwrap();
+    std::fs::write(bad.path().join("manifest.json"), "{ not json").unwrap();
+    assert!(message(ModelStore::open(bad.path())).contains("is unreadable"));
+    assert!(message(ModelStore::open(&bad.path().join("nothing"))).contains("not been exported"));
+}
+
+fn checkpoint_copy(edit: impl FnOnce(&std::path::Path)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let real = amuse::manifest::models_dir().join("amuse");
+    for f in ["config.json", "amuse.safetensors"] {
+        std::fs::copy(real.join(f), dir.path().join(f)).unwrap();
+    }
+    edit(dir.path());
+    dir
+}
+
+#[test]
+fn foreign_or_damaged_checkpoints_are_refused() {
+    common::init();
+    // 54 another configuration (hidden 64 instead of 128): named weight and shapes.
+    let other = checkpoint_copy(|d| {
+        let p = d.join("config.json");
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        v["config"]["hidden"] = 64.into();
+        std::fs::write(&p, v.to_string()).unwrap();
+    });
+    let m = message(checkpoint::load(other.path(), Device::Cpu).map(|_| ()));
+    assert!(m.contains("another model configuration") && m.contains("shape"), "{m}");
+    // 55 weights truncated, 56 no config.json.
+    let cut = checkpoint_copy(|d| {
+        let p = d.join("amuse.safetensors");
+        let b = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &b[..b.len() / 2]).unwrap();
+    });
+    assert!(message(checkpoint::load(cut.path(), Device::Cpu).map(|_| ())).contains("missing or corrupt"));
+    let none = tempfile::tempdir().unwrap();
+    assert!(message(checkpoint::load(none.path(), Device::Cpu).map(|_| ())).contains("amuse train"));
+}
+
+/// Two utterances' worth of features (text only), ~190 KB of tensors.
+fn features() -> Vec<UtteranceFeatures> {
+    (0..2)
+        .map(|_| UtteranceFeatures {
+            text: TextFeatures {
+                tokens: Tensor::ones([30, 768], (Kind::Float, Device::Cpu)),
+                pooled: Tensor::ones([768], (Kind::Float, Device::Cpu)),
+            },
+            speech: None,
+            sound: None,
+            voice: None,
+            visual: None,
+            audio_seconds: 0.0,
+        })
+        .collect()
+}
+
+#[test]
+fn full_or_read_only_cache_disks_fail_cleanly_and_leave_nothing_half_written() {
+    common::init();
+    // 57 disk full while writing the cache: an error naming the folder; no partial entry.
+    if let Some(full) = Tmpfs::mount("size=64k") {
+        let m = message(cache::store(full.path(), "k", &features(), &vec![]));
+        assert!(m.contains("disk full or read-only") && m.contains("--out"), "{m}");
+        let left: Vec<_> = std::fs::read_dir(full.path()).unwrap().collect();
+        assert!(left.is_empty(), "nothing half-written is left: {left:?}");
+        assert!(cache::load(full.path(), "k").is_none());
+        cache::check_writable(full.path()).unwrap();
+        std::fs::write(full.path().join("filler"), vec![0u8; 62 * 1024]).ok();
+        let m = message(cache::check_writable(full.path()));
+        assert!(
+            m.contains("disk full") && m.contains("--out"),
+            "a nearly full disk is caught up front: {m}"
+        );
+    }
+    // 58 a read-only folder.
+    if let Some(ro) = Tmpfs::mount("size=64k,ro") {
+        let m = message(cache::store(ro.path(), "k", &features(), &vec![]));
+        assert!(m.contains("disk full or read-only"), "{m}");
+        assert!(message(cache::check_writable(ro.path())).contains("read-only"));
+    }
+    // 59 the cache path is a file, 60 a corrupt entry (garbage tensors) is ignored, not fatal.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(cache::check_writable(&file).is_err());
+    cache::store(dir.path(), "good", &features(), &vec![]).unwrap();
+    assert_eq!(cache::load(dir.path(), "good").unwrap().0.len(), 2);
+    std::fs::write(dir.path().join("good.safetensors"), b"garbage").unwrap();
+    assert!(
+        cache::load(dir.path(), "good").is_none(),
+        "a damaged entry is a cache miss"
+    );
+}
+
+/// Grace Hopper's face (from the MTCNN golden image) as a 100×120 tile.
+fn face_tile(store: &ModelStore) -> RgbImage {
+    let img = image::open(store.root().join("golden/mtcnn_grace_hopper.png"))
+        .unwrap()
+        .to_rgb8();
+    let face = amuse::media::faces::mtcnn::Mtcnn::load(store, Device::Cpu)
+        .unwrap()
+        .detect(&img)
+        .unwrap()
+        .remove(0);
+    let [x1, y1, x2, y2] = face.bbox;
+    let (w, h) = (x2 - x1, y2 - y1);
+    let crop = imageops::crop_imm(
+        &img,
+        (x1 - 0.3 * w).max(0.0) as u32,
+        (y1 - 0.3 * h).max(0.0) as u32,
+        (1.6 * w) as u32,
+        (1.6 * h) as u32,
+    )
+    .to_image();
+    imageops::resize(&crop, 100, 120, imageops::FilterType::Triangle)
+}
+
+#[test]
+fn zero_twelve_and_edge_faces() {
+    let store = common::store();
+    let enc = amuse::features::visual::VisualEncoder::load(&store, Device::Cpu).unwrap();
+    let tile = face_tile(&store);
+    // 61 no face: the frame still gives a scene vector; the face row is masked.
+    let empty = RgbImage::from_pixel(320, 240, image::Rgb([90, 120, 160]));
+    // 62 twelve faces on a 4×3 grid: all found, the largest is the speaker's.
+    let mut crowd = RgbImage::from_pixel(4 * 130, 3 * 150, image::Rgb([200, 200, 200]));
+    for i in 0..12i64 {
+        imageops::overlay(&mut crowd, &tile, 15 + (i % 4) * 130, 15 + (i / 4) * 150);
+    }
+    // 63 a face cut by the left edge of the frame.
+    let mut edge = RgbImage::from_pixel(320, 240, image::Rgb([200, 200, 200]));
+    imageops::overlay(&mut edge, &tile, -50, 60);
+    let v = enc.encode(&[empty, crowd, edge.clone()], None).unwrap();
+    assert_eq!(v.back.size(), [3, 1280]);
+    assert_eq!(v.keyframes[0].faces.len(), 0);
+    assert_eq!(v.keyframes[1].faces.len(), 12, "{:?}", v.keyframes[1].faces.len());
+    let mask: Vec<f32> = v.face_mask.try_into().unwrap();
+    assert_eq!(&mask[..2], &[0.0, 1.0]);
+    for f in &v.keyframes[2].faces {
+        let r = split::pixel_rect(f, edge.width(), edge.height());
+        assert!(r.is_none_or(|r| r[0] < r[2] && r[2] <= 320 && r[3] <= 240), "{r:?}");
+        let _ = split::gray_crop(&edge, f, 48);
+    }
+    // 64 a frame smaller than any face.
+    assert!(enc.encode(&[RgbImage::new(8, 8)], None).unwrap().keyframes[0]
+        .faces
+        .is_empty());
+}
+
+#[test]
+fn the_binary_reports_and_exits_with_the_documented_codes() {
+    let video = robust::base();
+    let srt = robust::transcript("rb_cli.srt", b"1\n00:00:00,500 --> 00:00:01,500\nAnn: Hello.\n");
+    let (v, t) = (video.to_str().unwrap(), srt.to_str().unwrap());
+    // 65 usage error → 2.
+    let (code, _) = amuse(&["features"], None);
+    assert_eq!(code, 2);
+    // 66 a zero-byte video → 1 with the reason.
+    let zero = robust::transcript("rb_cli_zero.mp4", b"");
+    let (code, err) = amuse(&["features", zero.to_str().unwrap()], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a readable video"), "{err}");
+    // 67 a model file missing → 3, naming the file and `make setup`.
+    let farm = model_farm(Some("text_mpnet"), None);
+    let (code, err) = amuse(&["features", v, "--transcript", t], Some(farm.path()));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("text_mpnet.pt is missing") && err.contains("make setup"),
+        "{err}"
+    );
+    // 68 a read-only output folder → 1 before any extraction, saying to use --out.
+    if let Some(ro) = Tmpfs::mount("size=64k,ro") {
+        let (code, err) = amuse(
+            &["features", v, "--transcript", t, "--out", ro.path().to_str().unwrap()],
+            None,
+        );
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("cannot write the feature cache") && err.contains("--out"),
+            "{err}"
+        );
+    }
+    // 69 a transcript without a text column → 1 naming the columns found.
+    let bad = robust::transcript("rb_cli_bad.csv", b"Speaker,Emotion\nA,joy\n");
+    let (code, err) = amuse(&["features", v, "--transcript", bad.to_str().unwrap()], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no text column") && err.contains("speaker"), "{err}");
+}
