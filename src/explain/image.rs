@@ -290,7 +290,19 @@ fn enforce_connectivity(
     (labels, count)
 }
 
-/// Builds perturbed images: switched-off segments take their mean colour.
+/// What a switched-off segment is filled with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fill {
+    /// Its own mean colour (the reference's `hide_color=None`): removes detail and
+    /// objects, keeps the tone — so a region whose *colour* matters looks unchanged.
+    #[default]
+    Mean,
+    /// One colour for every segment (the reference's `hide_color=…`): removes the colour
+    /// too; use it when tone may carry the decision (a dark scene, a red wall).
+    Colour(Rgb<u8>),
+}
+
+/// Builds perturbed images: switched-off segments take their fill (mean colour by default).
 #[derive(Debug, Clone)]
 pub struct ImagePerturber<'a> {
     image: &'a RgbImage,
@@ -326,6 +338,11 @@ impl<'a> ImagePerturber<'a> {
 
     /// The image with every segment `s` where `mask[s] == false` filled with its mean colour.
     pub fn perturb(&self, mask: &[bool]) -> RgbImage {
+        self.perturb_with(mask, Fill::Mean)
+    }
+
+    /// The image with every switched-off segment filled as `fill` says.
+    pub fn perturb_with(&self, mask: &[bool], fill: Fill) -> RgbImage {
         assert_eq!(
             mask.len(),
             self.segments.count,
@@ -334,7 +351,10 @@ impl<'a> ImagePerturber<'a> {
         let mut out = self.image.clone();
         for (p, &l) in out.pixels_mut().zip(&self.segments.labels) {
             if !mask[l] {
-                *p = self.means[l];
+                *p = match fill {
+                    Fill::Mean => self.means[l],
+                    Fill::Colour(c) => c,
+                };
             }
         }
         out
@@ -358,12 +378,29 @@ pub fn explain_image<E: Into<BoxError>>(
     cfg: &LimeConfig,
     classifier: impl FnMut(&[RgbImage]) -> Result<Vec<Vec<f64>>, E>,
 ) -> Result<ImageExplanation, LimeError> {
+    explain_image_with(image, segments, Fill::Mean, labels, cfg, classifier)
+}
+
+/// As [`explain_image`], with switched-off segments filled as `fill` says.
+pub fn explain_image_with<E: Into<BoxError>>(
+    image: &RgbImage,
+    segments: &Segments,
+    fill: Fill,
+    labels: &Labels,
+    cfg: &LimeConfig,
+    classifier: impl FnMut(&[RgbImage]) -> Result<Vec<Vec<f64>>, E>,
+) -> Result<ImageExplanation, LimeError> {
     if cfg.num_samples == 0 {
         return Err(LimeError::Invalid("num_samples must be at least 1".into()));
     }
     let perturber = ImagePerturber::new(image, segments)?;
     let data = sample_image_masks(segments.count, cfg.num_samples, &mut rng_from_seed(cfg.seed));
-    let (probs, evaluated) = evaluate_distinct(&data, |i| perturber.perturb(&data[i]), classifier, cfg.batch_size)?;
+    let (probs, evaluated) = evaluate_distinct(
+        &data,
+        |i| perturber.perturb_with(&data[i], fill),
+        classifier,
+        cfg.batch_size,
+    )?;
     let distances = cosine_distances(&data);
     let neighbourhood = Neighbourhood {
         data,
