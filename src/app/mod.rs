@@ -4,8 +4,10 @@
 //! and background work (model checks now; the analysis pipeline as it lands) runs on worker
 //! threads that send plain data over channels. The UI thread never touches a tensor.
 
+pub mod annotate;
 pub mod audio;
 pub mod panels;
+pub mod present;
 pub mod state;
 pub mod ui;
 pub mod worker;

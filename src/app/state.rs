@@ -82,6 +82,8 @@ pub struct AppState {
     pub explaining: Option<usize>,
     /// Utterance to select when the running analysis finishes.
     pub pending_select: Option<usize>,
+    /// The annotator's corrections of the open dialogue (its sidecar).
+    pub annotator: super::annotate::Annotator,
 }
 
 impl AppState {
@@ -110,6 +112,7 @@ impl AppState {
             explanations: HashMap::new(),
             explaining: None,
             pending_select: None,
+            annotator: Default::default(),
         }
     }
 
@@ -149,6 +152,9 @@ impl AppState {
                             self.message(Level::Warning, n.clone());
                         }
                         self.result = Some(*result);
+                        if let Some(notice) = self.annotator.open(&video) {
+                            self.message(Level::Warning, notice);
+                        }
                         if self.selected.is_none() {
                             let first = self.pending_select.take().unwrap_or(0);
                             self.select(first);
@@ -202,6 +208,7 @@ impl AppState {
         self.file = Some(path.clone());
         self.result = None;
         self.explanations.clear();
+        self.annotator.close();
         self.explaining = None;
         self.selected = None;
         self.frames.clear();

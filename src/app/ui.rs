@@ -8,6 +8,7 @@ use super::Options;
 
 pub struct ViewerApp {
     pub state: AppState,
+    pub present: super::present::Presentation,
     textures: Textures,
     audio: AudioOut,
     trajectory_of: Option<String>,
@@ -40,6 +41,7 @@ impl ViewerApp {
             frame_times: Vec::new(),
             last_frame: None,
             frames_drawn: 0,
+            present: Default::default(),
         }
     }
 
@@ -81,6 +83,8 @@ impl ViewerApp {
             self.state
                 .explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
         }
+        super::annotate::keyboard(ctx, &mut self.state);
+        self.present.keyboard(ctx);
     }
 
     fn toggle_play(&mut self) {
@@ -109,6 +113,11 @@ impl ViewerApp {
         self.state.frame_index = k;
         if t >= u.end {
             self.state.playing_since = None;
+            // Presenting: carry on with the next utterance.
+            if self.present.on && self.state.visible().last() != Some(&i) {
+                self.state.step(1);
+                self.toggle_play();
+            }
         } else {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
@@ -139,6 +148,24 @@ impl ViewerApp {
             });
             if ui.button("Demo").clicked() {
                 self.state.open(super::demo_video());
+            }
+            panels::annotate::export_menu(ui, &mut self.state);
+            let presenting = self.present.on;
+            if ui
+                .selectable_label(presenting, "Presentation")
+                .on_hover_text("F11: large fonts, a big explanation panel, auto-advance while playing")
+                .clicked()
+            {
+                self.present.toggle(ui.ctx());
+            }
+            if ui.button("Save panel as PNG").clicked() {
+                if let Some(path) = rfd::FileDialog::new()
+                    .set_file_name("explanation.png")
+                    .add_filter("png", &["png"])
+                    .save_file()
+                {
+                    self.present.save_panel_png(ui.ctx(), path);
+                }
             }
             ui.separator();
             match &self.state.file {
@@ -184,6 +211,7 @@ impl ViewerApp {
                 ui.separator();
                 ui.label(format!("analysed in {s:.1}s"));
             }
+            panels::annotate::status(ui, &self.state);
             let mut sorted = self.frame_times.clone();
             sorted.sort_by(f32::total_cmp);
             if let Some(p50) = sorted.get(sorted.len() / 2) {
@@ -241,6 +269,12 @@ impl eframe::App for ViewerApp {
             self.state.open(path);
         }
         self.keyboard(&ctx);
+        for saved in self.present.finished() {
+            match saved {
+                Ok(p) => self.state.message(Level::Info, format!("saved {}", p.display())),
+                Err(e) => self.state.message(Level::Error, e),
+            }
+        }
         self.tick_playback(&ctx);
         if self.state.running {
             ctx.request_repaint_after(std::time::Duration::from_millis(200));
@@ -264,12 +298,14 @@ impl eframe::App for ViewerApp {
                 self.messages(ui);
                 panels::table::show(ui, &mut self.state);
             });
-        egui::Panel::right("explain")
+        let presenting = self.present.on;
+        let explain = egui::Panel::right(if presenting { "explain_presenting" } else { "explain" })
             .resizable(true)
-            .default_size(420.0)
+            .default_size(if presenting { 760.0 } else { 420.0 })
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| panels::explain::show(ui, &mut self.state));
             });
+        self.present.panel_rect = Some(explain.response.rect);
         egui::CentralPanel::default_margins().show(ui, |ui| {
             ui.horizontal(|ui| {
                 let playing = self.state.playing_since.is_some();

@@ -115,6 +115,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         }
     });
     ui.separator();
+    super::annotate::editor(ui, state, i);
+    ui.separator();
     words(ui, state, i);
     let Some(u) = state.result.as_ref().and_then(|r| r.utterances.get(i)) else {
         return;

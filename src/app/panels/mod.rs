@@ -1,4 +1,5 @@
 //! One module per panel of the viewer.
+pub mod annotate;
 pub mod explain;
 pub mod keyframe;
 pub mod table;

@@ -43,9 +43,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         .column(Column::remainder().at_least(120.0).clip(true))
         .column(Column::exact(96.0))
         .column(Column::exact(64.0))
+        .column(Column::exact(92.0))
         .column(Column::exact(28.0))
         .header(18.0, |mut h| {
-            for t in ["#", "speaker", "text", "prediction", "truth", ""] {
+            for t in ["#", "speaker", "text", "prediction", "truth", "correction", ""] {
                 h.col(|ui| {
                     ui.strong(t);
                 });
@@ -72,7 +73,16 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                 row.col(|ui| {
                     ui.label(u.label.map_or("–", |l| l.name()));
                 });
-                row.col(|ui| match u.label {
+                // The annotator's correction; agreement is against it when present.
+                let fields = state.annotator.fields(result, i);
+                row.col(|ui| {
+                    let c = fields.correction.clone().unwrap_or_default();
+                    let r = ui.label(if fields.unsure { format!("{c}?") } else { c });
+                    if !fields.note.is_empty() {
+                        r.on_hover_text(&fields.note);
+                    }
+                });
+                row.col(|ui| match state.annotator.truth(result, i) {
                     Some(l) if l == u.predicted() => {
                         ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "ok");
                     }
