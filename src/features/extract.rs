@@ -146,8 +146,71 @@ fn source<'a>(video: Option<&'a Path>, clip: Option<&'a PathBuf>) -> Option<&'a 
     clip.map(PathBuf::as_path).or(video)
 }
 
+/// One utterance's decoded media: mono audio at 16 kHz and at the sound encoder's rate,
+/// and its keyframes. Dropped as soon as the utterance is encoded.
+struct Decoded {
+    audio: Option<(Vec<f32>, Vec<f32>)>,
+    frames: Option<Vec<image::RgbImage>>,
+}
+
+/// Which "stream missing" notes were already given (once per dialogue).
+#[derive(Default)]
+struct Warned {
+    audio: bool,
+    video: bool,
+}
+
+/// Decode what one utterance needs from its media file (its clip, else the video).
+fn decode_utterance(
+    src: &Path,
+    u: &crate::media::transcript::Utterance,
+    iframes: &[f64],
+    opts: &ExtractOptions,
+    notes: &mut Notes,
+    warned: &mut Warned,
+) -> Result<Decoded> {
+    let end = if u.end.is_finite() {
+        u.end
+    } else {
+        decode::probe(src)?.duration
+    };
+    let audio = match decode::audio(src, u.start, end, 16_000) {
+        Ok(a) if !a.is_empty() => Some((a, decode::audio(src, u.start, end, SOUND_RATE)?)),
+        Ok(_) => None,
+        Err(e @ MediaError::NoAudio(_)) => {
+            if !std::mem::replace(&mut warned.audio, true) {
+                notes.push(e.to_string());
+            }
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let times = keyframes::choose(
+        u.start,
+        end,
+        if u.clip.is_some() { &[] } else { iframes },
+        opts.keyframes,
+    );
+    let frames = match decode::frames_at(src, &times, opts.frame_side) {
+        Ok(f) => Some(f.into_iter().map(|f| f.image).collect()),
+        Err(e @ MediaError::NoVideo(_)) => {
+            if !std::mem::replace(&mut warned.video, true) {
+                notes.push(e.to_string());
+            }
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Decoded { audio, frames })
+}
+
 /// Extract features for every utterance of `dialogue`, reporting progress and stopping
 /// promptly when `cancel` is set.
+///
+/// Utterances are decoded and encoded one at a time, so memory does not grow with the
+/// length of the video: only one utterance's samples and keyframes are held at once (a
+/// 30-minute dialogue would otherwise keep every decoded span and frame until the end).
+/// Text is encoded first, batched over the dialogue as before.
 pub fn extract(
     enc: &Encoders,
     video: Option<&Path>,
@@ -166,95 +229,55 @@ pub fn extract(
         },
         None => Vec::new(),
     };
-
-    // Audio and frames per utterance.
-    let mut audio16: Vec<Option<Vec<f32>>> = Vec::with_capacity(n);
-    let mut audio44: Vec<Option<Vec<f32>>> = Vec::with_capacity(n);
-    let mut frames: Vec<Option<Vec<image::RgbImage>>> = Vec::with_capacity(n);
-    let (mut warned_audio, mut warned_video) = (false, false);
-    for (i, u) in dialogue.utterances.iter().enumerate() {
+    cancel.check()?;
+    let report =
+        |progress: &mut dyn FnMut(Progress), stage: Stage, done: usize| progress(Progress { stage, done, total: n });
+    report(progress, Stage::Encoders, 0);
+    let texts: Vec<&str> = dialogue.utterances.iter().map(|u| u.text.as_str()).collect();
+    let text = enc.text.encode(&texts)?;
+    let mut warned = Warned::default();
+    let mut out = Vec::with_capacity(n);
+    for (i, (u, t)) in dialogue.utterances.iter().zip(text).enumerate() {
         cancel.check()?;
-        progress(Progress {
-            stage: Stage::Decode,
-            done: i,
-            total: n,
-        });
-        let Some(src) = source(video, u.clip.as_ref()) else {
-            audio16.push(None);
-            audio44.push(None);
-            frames.push(None);
-            continue;
+        report(progress, Stage::Decode, i);
+        let media = match source(video, u.clip.as_ref()) {
+            Some(src) => decode_utterance(src, u, &iframes, opts, &mut notes, &mut warned)?,
+            None => Decoded {
+                audio: None,
+                frames: None,
+            },
         };
-        let end = if u.end.is_finite() {
-            u.end
-        } else {
-            decode::probe(src)?.duration
-        };
-        match decode::audio(src, u.start, end, 16_000) {
-            Ok(a) if !a.is_empty() => {
-                audio44.push(Some(decode::audio(src, u.start, end, SOUND_RATE)?));
-                audio16.push(Some(a));
-            }
-            Ok(_) => {
-                audio16.push(None);
-                audio44.push(None);
-            }
-            Err(e @ MediaError::NoAudio(_)) => {
-                if !warned_audio {
-                    notes.push(e.to_string());
-                    warned_audio = true;
-                }
-                audio16.push(None);
-                audio44.push(None);
-            }
-            Err(e) => return Err(e.into()),
-        }
-        let times = keyframes::choose(
-            u.start,
-            end,
-            if u.clip.is_some() { &[] } else { &iframes },
-            opts.keyframes,
-        );
-        match decode::frames_at(src, &times, opts.frame_side) {
-            Ok(f) => frames.push(Some(f.into_iter().map(|f| f.image).collect())),
-            Err(e @ MediaError::NoVideo(_)) => {
-                if !warned_video {
-                    notes.push(e.to_string());
-                    warned_video = true;
-                }
-                frames.push(None);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    progress(Progress {
-        stage: Stage::Decode,
-        done: n,
-        total: n,
-    });
-
-    // Faces and visual encoders, utterance by utterance.
-    let mut visual: Vec<Option<VisualFeatures>> = Vec::with_capacity(n);
-    for (i, f) in frames.iter().enumerate() {
         cancel.check()?;
-        progress(Progress {
-            stage: Stage::Faces,
-            done: i,
-            total: n,
-        });
-        visual.push(match f {
+        report(progress, Stage::Faces, i);
+        let visual = match &media.frames {
             Some(f) if !f.is_empty() => Some(enc.visual.encode(f, opts.speaker_pick)?),
             _ => None,
+        };
+        report(progress, Stage::Encoders, i);
+        let (speech, sound, voice, secs) = match &media.audio {
+            Some((a16, a44)) => (
+                Some(enc.speech.encode(a16)?),
+                Some(enc.sound.encode(a44)?),
+                Some(enc.voice.encode(a16)?),
+                a16.len() as f64 / 16_000.0,
+            ),
+            None => (None, None, None, 0.0),
+        };
+        out.push(UtteranceFeatures {
+            text: t,
+            speech,
+            sound,
+            voice,
+            visual,
+            audio_seconds: secs,
         });
     }
-    progress(Progress {
-        stage: Stage::Faces,
-        done: n,
-        total: n,
-    });
-    let faceless = visual
+    for stage in [Stage::Decode, Stage::Faces, Stage::Encoders] {
+        report(progress, stage, n);
+    }
+    let faceless = out
         .iter()
-        .flatten()
+        .filter_map(|f| f.visual.as_ref())
         .filter(|v| v.keyframes.iter().all(|k| k.faces.is_empty()))
         .count();
     if faceless > 0 {
@@ -262,45 +285,5 @@ pub fn extract(
             "{faceless} of {n} utterances show no face: their face cue is missing"
         ));
     }
-
-    // Text (batched over the dialogue), then audio encoders.
-    let texts: Vec<&str> = dialogue.utterances.iter().map(|u| u.text.as_str()).collect();
-    progress(Progress {
-        stage: Stage::Encoders,
-        done: 0,
-        total: n,
-    });
-    let text = enc.text.encode(&texts)?;
-    let mut out = Vec::with_capacity(n);
-    for (i, (t, v)) in text.into_iter().zip(visual).enumerate() {
-        cancel.check()?;
-        progress(Progress {
-            stage: Stage::Encoders,
-            done: i,
-            total: n,
-        });
-        let (speech, sound, voice, secs) = match (&audio16[i], &audio44[i]) {
-            (Some(a16), Some(a44)) => (
-                Some(enc.speech.encode(a16)?),
-                Some(enc.sound.encode(a44)?),
-                Some(enc.voice.encode(a16)?),
-                a16.len() as f64 / 16_000.0,
-            ),
-            _ => (None, None, None, 0.0),
-        };
-        out.push(UtteranceFeatures {
-            text: t,
-            speech,
-            sound,
-            voice,
-            visual: v,
-            audio_seconds: secs,
-        });
-    }
-    progress(Progress {
-        stage: Stage::Encoders,
-        done: n,
-        total: n,
-    });
     Ok((out, notes))
 }
