@@ -14,5 +14,6 @@ pub mod manifest;
 pub mod media;
 pub mod model;
 pub mod train;
+pub mod transcribe;
 
 pub use amuse_formats::{emotion, fsutil};

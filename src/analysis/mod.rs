@@ -40,7 +40,7 @@ pub fn load_dialogue(video: &Path, transcript_path: Option<&Path>) -> Result<Dia
     let tpath = match transcript_path.map(Path::to_path_buf).or_else(|| crate::media::transcript::find_beside(video)) {
         Some(p) => p,
         None => anyhow::bail!(
-            "no transcript beside {} (looked for .csv, .srt, .vtt of the same name): add one next to the video or pass --transcript (automatic transcription is not available yet)",
+            "no transcript beside {} (looked for .csv, .srt, .vtt of the same name): add one next to the video, pass --transcript, or make one with `amuse transcribe <video> --srt`",
             video.display()
         ),
     };
@@ -76,6 +76,25 @@ impl Analyzer {
             options: ExtractOptions::default(),
             checkpoint_name: dir.display().to_string(),
         })
+    }
+
+    /// The dialogue of a video: its transcript when there is one (as [`load_dialogue`]),
+    /// else transcribed by Whisper (progress in [`Stage::Transcribe`]; marked `transcribed`).
+    pub fn dialogue(
+        &self,
+        video: &Path,
+        transcript_path: Option<&Path>,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &CancelToken,
+    ) -> Result<Dialogue> {
+        if transcript_path.is_some() || crate::media::transcript::find_beside(video).is_some() {
+            return load_dialogue(video, transcript_path);
+        }
+        let info = crate::media::decode::probe(video)?;
+        let transcriber = crate::transcribe::Transcriber::load(&self.store, self.device)?;
+        Ok(transcriber
+            .transcribe_file(video, progress, cancel)?
+            .normalise(Some(info.duration)))
     }
 
     /// Analyse a dialogue: features from the cache when possible, then the model.

@@ -211,6 +211,14 @@ impl ViewerApp {
                 ui.separator();
                 ui.label(format!("analysed in {s:.1}s"));
             }
+            if self.state.result.as_ref().is_some_and(|r| r.transcribed) {
+                ui.separator();
+                ui.colored_label(
+                    egui::Color32::from_rgb(220, 160, 30),
+                    format!("transcribed by {}: no transcript was found", crate::transcribe::MODEL_NAME),
+                )
+                .on_hover_text("the text and speakers were produced automatically and may contain errors; `amuse transcribe <video> --srt` writes them beside the video for correction");
+            }
             panels::annotate::status(ui, &self.state);
             let mut sorted = self.frame_times.clone();
             sorted.sort_by(f32::total_cmp);

@@ -254,7 +254,7 @@ fn analyze(
     progress: &mut dyn FnMut(Progress),
     cancel: &CancelToken,
 ) -> anyhow::Result<(DialogueResult, Dialogue, Vec<UtteranceFeatures>)> {
-    let dialogue = crate::analysis::load_dialogue(video, transcript_path)?;
+    let dialogue = analyzer.dialogue(video, transcript_path, progress, cancel)?;
     let (features, notes) = analyzer.features(Some(video), &dialogue, progress, cancel)?;
     cancel.check()?;
     let result = analyzer.results(&dialogue, &features, notes, progress);

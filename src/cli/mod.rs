@@ -12,9 +12,11 @@ use crate::device;
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_transcribe;
 pub mod explain;
 pub mod features;
 pub mod train;
+pub mod transcribe;
 
 /// Exit code when model files are missing or corrupt.
 pub const EXIT_SETUP: u8 = 3;
@@ -96,6 +98,21 @@ pub enum Command {
         /// Repetitions (the median is printed).
         #[arg(long, default_value_t = 1)]
         repeats: usize,
+        /// Instead: real-time factor of Whisper transcription, and its WER against the
+        /// video's transcript.
+        #[arg(long)]
+        transcribe: bool,
+    },
+    /// Transcribe a video without subtitles (Whisper tiny.en) and print the utterances.
+    Transcribe {
+        /// The video (or audio file).
+        video: PathBuf,
+        /// Also write `<video>.srt` beside it.
+        #[arg(long)]
+        srt: bool,
+        /// Replace an existing `<video>.srt`.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -177,11 +194,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { video, repeats } => {
+        Command::Bench {
+            video,
+            repeats,
+            transcribe,
+        } => {
             let info = device::init(threads, cli.cpu);
             println!("device: {} ({})", info.name, info.cuda_note);
+            if transcribe {
+                let video = video.unwrap_or_else(crate::app::demo_video);
+                bench_transcribe::run(&video, repeats, info.device())?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
             bench::run(&analyzer, &video.unwrap_or_else(crate::app::demo_video), repeats)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Transcribe { video, srt, force } => {
+            let info = device::init(threads, cli.cpu);
+            transcribe::run(&video, srt, force, info.device())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::View { file, utterance } => {

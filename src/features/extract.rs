@@ -23,6 +23,8 @@ use crate::media::transcript::Dialogue;
 /// The stages a user sees progress for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
+    /// Speech to text when the video has no transcript (`crate::transcribe`).
+    Transcribe,
     Decode,
     Faces,
     Encoders,
@@ -33,6 +35,7 @@ pub enum Stage {
 impl Stage {
     pub fn name(self) -> &'static str {
         match self {
+            Stage::Transcribe => "transcription",
             Stage::Decode => "decode",
             Stage::Faces => "faces",
             Stage::Encoders => "encoders",

@@ -46,7 +46,11 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         .column(Column::exact(92.0))
         .column(Column::exact(28.0))
         .header(18.0, |mut h| {
-            for t in ["#", "speaker", "text", "prediction", "truth", "correction", ""] {
+            let text = match result.transcribed {
+                true => format!("text (transcribed by {})", crate::transcribe::MODEL_NAME),
+                false => "text".to_owned(),
+            };
+            for t in ["#", "speaker", text.as_str(), "prediction", "truth", "correction", ""] {
                 h.col(|ui| {
                     ui.strong(t);
                 });
