@@ -1,4 +1,5 @@
-//! `amuse explain`: the words that push one utterance's prediction, as a table and HTML.
+//! `amuse explain`: the words (table and HTML) or the facial regions (table and PNG) that
+//! push one utterance's prediction.
 
 use std::path::Path;
 
@@ -71,6 +72,56 @@ pub fn run(
             e.label
         );
         crate::fsutil::write_atomic(path, page.as_bytes())?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// What `amuse explain` perturbs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Modality {
+    /// Words of the transcript, through MPNet and the full model.
+    Text,
+    /// Facial regions (where the paper's AUs act) of the speaker's face, through the
+    /// expression CNN.
+    Face,
+}
+
+/// `amuse explain --modality face`: the facial regions behind the expression the CNN reads
+/// on the speaker's face in the middle keyframe of the utterance.
+pub fn face(
+    analyzer: &Analyzer,
+    video: &Path,
+    utterance: usize,
+    samples: usize,
+    seed: u64,
+    png: Option<&Path>,
+) -> Result<()> {
+    let job = jobs(video, None)?.remove(0);
+    let n = job.dialogue.utterances.len();
+    if utterance == 0 || utterance > n {
+        bail!("--utterance must be between 1 and {n}");
+    }
+    let u = &job.dialogue.utterances[utterance - 1];
+    let times = crate::media::keyframes::choose(u.start, u.end, &[], analyzer.options.keyframes);
+    let (frame, e) = analyzer.explain_face_in(video, &times, samples, seed)?;
+    println!(
+        "#{utterance} {}: face at {:.2} s",
+        u.speaker.as_deref().unwrap_or("?"),
+        e.time
+    );
+    println!(
+        "the expression CNN reads {} (p = {:.3}); weighted R² {:.3}; {} samples, {} distinct, {:.2} s",
+        e.label, e.probability, e.score, e.samples, e.evaluated, e.seconds
+    );
+    println!("regions are placed where the paper's action units act; they are not detected AUs");
+    println!("{:<18} {:>9}", "region", "weight");
+    for r in &e.regions {
+        let side = if r.weight >= 0.0 { "supports" } else { "against" };
+        println!("{:<18} {:>+9.4}  {side}  {}", r.name, r.weight, r.action_units);
+    }
+    if let (Some(path), Some(overlay)) = (png, e.overlay(&frame)) {
+        crate::fsutil::write_atomic_with(path, |tmp| overlay.save(tmp).map_err(std::io::Error::other))?;
         println!("wrote {}", path.display());
     }
     Ok(())

@@ -105,6 +105,27 @@ impl VisualEncoder {
     }
 }
 
+impl VisualEncoder {
+    /// Expression CNN probabilities (FER2013 order: angry, disgust, fear, happy, sad,
+    /// surprise, neutral) of 48×48 gray face crops; used to explain faces.
+    pub fn expression_probs(&self, crops: &[image::GrayImage]) -> Result<Vec<[f32; 7]>> {
+        if crops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<Tensor> = crops
+            .iter()
+            .map(|c| Tensor::from_slice(c.as_raw()).view([1, c.height() as i64, c.width() as i64]))
+            .collect();
+        let batch = Tensor::stack(&rows, 0).to_kind(Kind::Float) / 255.0;
+        let out = tch::no_grad(|| self.expression.forward(&[batch]))?;
+        let probs = Vec::<Vec<f32>>::try_from(out[1].to_device(Device::Cpu).to_kind(Kind::Float))?;
+        Ok(probs
+            .into_iter()
+            .map(|r| std::array::from_fn(|i| r.get(i).copied().unwrap_or(0.0)))
+            .collect())
+    }
+}
+
 /// An RGB image as a `[3, size, size]` float tensor in [0, 1] (resized, aspect not kept:
 /// the scene CNN was trained on squashed ImageNet crops).
 pub fn image_tensor(image: &RgbImage, size: u32) -> Tensor {
