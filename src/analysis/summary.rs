@@ -28,7 +28,7 @@ pub fn distribution_text(rows: &[Row]) -> String {
         .map(|(speaker, counts)| {
             let mut by: Vec<(Emotion, usize)> = Emotion::ALL.iter().map(|e| (*e, counts[e.index()])).collect();
             by.retain(|(_, c)| *c > 0);
-            by.sort_by(|a, b| b.1.cmp(&a.1));
+            by.sort_by_key(|(_, c)| std::cmp::Reverse(*c));
             let list: Vec<String> = by.iter().map(|(e, c)| format!("{e} {c}")).collect();
             format!("{speaker}: {}", list.join(", "))
         })

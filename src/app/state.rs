@@ -258,7 +258,10 @@ impl AppState {
                     .is_none_or(|s| u.speaker.as_ref() == Some(s))
             })
             .filter(|(_, u)| self.filter.emotion.is_none_or(|e| u.predicted() == e))
-            .filter(|(_, u)| !self.filter.disagreements_only || u.label.is_some_and(|l| l != u.predicted()))
+            .filter(|(i, u)| {
+                !self.filter.disagreements_only
+                    || crate::analysis::agreement::disagrees(self.annotator.truth(r, *i), u.predicted())
+            })
             .map(|(i, _)| i)
             .collect()
     }

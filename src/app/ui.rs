@@ -304,6 +304,7 @@ impl eframe::App for ViewerApp {
             .default_size(520.0)
             .show(ui, |ui| {
                 self.messages(ui);
+                panels::annotate::agreement(ui, &self.state);
                 panels::table::show(ui, &mut self.state);
             });
         let presenting = self.present.on;

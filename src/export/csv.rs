@@ -105,7 +105,7 @@ pub fn write(rows: &[Row]) -> Result<Vec<u8>> {
     for r in rows {
         w.serialize(Flat::from_row(r)?)?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Read an export back (for tests and re-imports).

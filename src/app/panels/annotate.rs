@@ -108,3 +108,23 @@ pub fn export_to(state: &mut AppState, path: &std::path::Path) {
         Err(e) => state.message(Level::Error, format!("export failed: {e:#}")),
     }
 }
+
+/// Agreement of the open dialogue's predictions with the truth (corrections first).
+pub fn agreement(ui: &mut egui::Ui, state: &AppState) {
+    let Some(r) = &state.result else { return };
+    let annotations = state.annotator.sidecar.as_ref().map(|s| &s.annotations);
+    let rows = export::rows(r, annotations, &Default::default());
+    let Some(report) = crate::analysis::agreement::of_rows(&rows) else {
+        return;
+    };
+    egui::CollapsingHeader::new(format!(
+        "agreement: accuracy {:.0}%, weighted F1 {:.2} (n = {})",
+        report.accuracy * 100.0,
+        report.weighted_f1,
+        report.n
+    ))
+    .id_salt("agreement")
+    .show(ui, |ui| {
+        ui.label(egui::RichText::new(report.table()).monospace().small());
+    });
+}
