@@ -241,3 +241,41 @@ fn a_two_voice_dialogue_is_split_at_the_turns() {
 fn overlap(t: &(f64, f64, usize), s: f64, e: f64) -> f64 {
     (t.1.min(e) - t.0.max(s)).max(0.0)
 }
+
+#[test]
+fn the_analyzer_transcribes_only_when_no_transcript_is_found() {
+    common::init();
+    let analyzer = amuse::analysis::Analyzer::load(Device::Cpu).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("clip.flac");
+    let mut audio = vec![0f32; RATE / 4];
+    audio.extend(speech("en-us", "Thank you for coming today."));
+    write_flac(&video, &audio);
+    let mut stages = Vec::new();
+    let d = analyzer
+        .dialogue(
+            &video,
+            None,
+            &mut |p: Progress| stages.push(p.stage),
+            &CancelToken::default(),
+        )
+        .unwrap();
+    assert!(d.transcribed && stages.contains(&Stage::Transcribe));
+    assert!(
+        wer("Thank you for coming today.", &text_of(&d)) <= 0.2,
+        "{}",
+        text_of(&d)
+    );
+    // With a transcript beside the file, it is used as is.
+    write_srt(&video, &d, false).unwrap();
+    let again = analyzer
+        .dialogue(
+            &video,
+            None,
+            &mut |_| panic!("no transcription expected"),
+            &CancelToken::default(),
+        )
+        .unwrap();
+    assert!(!again.transcribed);
+    assert_eq!(again.utterances.len(), d.utterances.len());
+}
