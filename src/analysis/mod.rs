@@ -3,8 +3,10 @@
 
 pub mod agreement;
 pub mod explain;
+pub mod explain_face;
 pub mod result;
 pub mod summary;
+pub mod voices;
 
 use std::path::Path;
 
@@ -23,7 +25,7 @@ use crate::model::config::AudioSource;
 use result::{DialogueResult, Probs, UtteranceResult};
 
 /// FER2013 class order of the expression CNN, mapped to MELD's.
-const FER_TO_MELD: [Emotion; 7] = [
+pub(crate) const FER_TO_MELD: [Emotion; 7] = [
     Emotion::Anger,
     Emotion::Disgust,
     Emotion::Fear,
@@ -155,6 +157,9 @@ impl Analyzer {
         });
         let mut all_notes = dialogue.warnings.clone();
         all_notes.extend(notes);
+        let speakers = voices::names(dialogue, features);
+        all_notes.extend(voices::note(dialogue, &speakers));
+        let vectors = voices::vectors(features);
         let utterances = dialogue
             .utterances
             .iter()
@@ -163,7 +168,7 @@ impl Analyzer {
             .map(|(i, (u, f))| UtteranceResult {
                 start: u.start,
                 end: u.end,
-                speaker: u.speaker.clone(),
+                speaker: speakers[i].clone(),
                 text: u.text.clone(),
                 label: u.label,
                 probs: probs[i],
@@ -176,6 +181,7 @@ impl Analyzer {
                 keyframes: f.visual.as_ref().map(|v| v.keyframes.clone()).unwrap_or_default(),
                 audio_seconds: f.audio_seconds,
                 face_expression: face_expression(f),
+                voice: vectors[i].clone(),
             })
             .collect();
         DialogueResult {
@@ -189,11 +195,11 @@ impl Analyzer {
     /// Model inputs of a dialogue, keeping only the modalities the checkpoint was trained on.
     pub fn inputs(&self, dialogue: &Dialogue, features: &[UtteranceFeatures]) -> Vec<UtteranceInput> {
         let uses = |m: &str| self.model.info.modalities.iter().any(|x| x == m);
-        dialogue
-            .utterances
+        let speakers = voices::names(dialogue, features);
+        features
             .iter()
-            .zip(features)
-            .map(|(u, f)| {
+            .zip(speakers)
+            .map(|(f, speaker)| {
                 let audio = match self.model.info.config.audio_source {
                     AudioSource::Whisper => f.speech.as_ref(),
                     AudioSource::Aisfx => f.sound.as_ref(),
@@ -210,7 +216,7 @@ impl Analyzer {
                     audio: audio.filter(|_| uses("audio")).map(Tensor::shallow_clone),
                     face,
                     back,
-                    speaker: u.speaker.clone(),
+                    speaker,
                     label: None,
                 }
             })

@@ -6,6 +6,7 @@
 
 pub mod annotate;
 pub mod audio;
+pub mod face;
 pub mod panels;
 pub mod present;
 pub mod state;

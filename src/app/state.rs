@@ -10,6 +10,7 @@ use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
 use crate::emotion::Emotion;
 use crate::features::extract::{Progress, Stage};
+use crate::features::speakers;
 
 /// A decoded keyframe ready to display.
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct Filter {
     pub speaker: Option<String>,
     pub emotion: Option<Emotion>,
     pub disagreements_only: bool,
+    /// "Follow this voice": only utterances whose voice matches this utterance's.
+    pub voice_of: Option<usize>,
 }
 
 /// Overlays on the keyframe view.
@@ -80,6 +83,8 @@ pub struct AppState {
     /// Word explanations received, by utterance.
     pub explanations: HashMap<usize, crate::analysis::explain::WordExplanation>,
     pub explaining: Option<usize>,
+    /// Face explanations by utterance (requested on selection).
+    pub faces: HashMap<usize, super::face::FaceState>,
     /// Utterance to select when the running analysis finishes.
     pub pending_select: Option<usize>,
     /// The annotator's corrections of the open dialogue (its sidecar).
@@ -111,6 +116,7 @@ impl AppState {
             worker,
             explanations: HashMap::new(),
             explaining: None,
+            faces: HashMap::new(),
             pending_select: None,
             annotator: Default::default(),
         }
@@ -176,6 +182,18 @@ impl AppState {
                     self.explaining = None;
                     self.explanations.insert(e.utterance, *e);
                 }
+                Message::FaceExplained {
+                    utterance,
+                    explanation,
+                    overlay,
+                } => {
+                    let view = super::face::FaceView::new(*explanation, overlay);
+                    self.faces
+                        .insert(utterance, super::face::FaceState::Ready(Box::new(view)));
+                }
+                Message::FaceFailed { utterance, error } => {
+                    self.faces.insert(utterance, super::face::FaceState::Failed(error));
+                }
                 Message::ExplainFailed(e) => {
                     self.explaining = None;
                     self.message(Level::Error, format!("explanation failed: {e}"));
@@ -208,6 +226,7 @@ impl AppState {
         self.file = Some(path.clone());
         self.result = None;
         self.explanations.clear();
+        self.faces.clear();
         self.annotator.close();
         self.explaining = None;
         self.selected = None;
@@ -248,6 +267,7 @@ impl AppState {
     /// Indices of utterances passing the filter, in dialogue order.
     pub fn visible(&self) -> Vec<usize> {
         let Some(r) = &self.result else { return Vec::new() };
+        let voices = self.voice_similarities();
         r.utterances
             .iter()
             .enumerate()
@@ -262,8 +282,42 @@ impl AppState {
                 !self.filter.disagreements_only
                     || crate::analysis::agreement::disagrees(self.annotator.truth(r, *i), u.predicted())
             })
+            .filter(|(i, _)| {
+                self.filter.voice_of.is_none()
+                    || voices
+                        .get(*i)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|s| s >= speakers::DEFAULT_THRESHOLD)
+            })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// Follow the selected utterance's voice (toggle off when it is already followed).
+    pub fn follow_voice(&mut self) {
+        let has_voice = |i: usize| {
+            self.result
+                .as_ref()
+                .and_then(|r| r.utterances.get(i))
+                .is_some_and(|u| u.voice.is_some())
+        };
+        self.filter.voice_of = match (self.selected, self.filter.voice_of) {
+            (Some(s), Some(f)) if s == f => None,
+            (Some(s), _) if has_voice(s) => Some(s),
+            (_, current) => current,
+        };
+    }
+
+    /// Similarity of each utterance's voice to the followed one (`None`: no voice, or no
+    /// voice followed).
+    pub fn voice_similarities(&self) -> Vec<Option<f32>> {
+        let Some(r) = &self.result else { return Vec::new() };
+        let Some(target) = self.filter.voice_of else {
+            return vec![None; r.utterances.len()];
+        };
+        let voices: Vec<Option<Vec<f32>>> = r.utterances.iter().map(|u| u.voice.clone()).collect();
+        speakers::find(&voices, target)
     }
 
     /// Select an utterance and fetch its keyframes.
@@ -273,6 +327,14 @@ impl AppState {
         let times = u.keyframe_times.clone();
         self.selected = Some(i);
         self.frame_index = 0;
+        if let (Some(video), false, false) = (&self.file, times.is_empty(), self.faces.contains_key(&i)) {
+            self.faces.insert(i, super::face::FaceState::Pending);
+            self.worker.send(Command::ExplainFace {
+                utterance: i,
+                video: video.clone(),
+                times: times.clone(),
+            });
+        }
         if !self.explanations.contains_key(&i) {
             self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
         }

@@ -85,6 +85,9 @@ impl ViewerApp {
         }
         super::annotate::keyboard(ctx, &mut self.state);
         self.present.keyboard(ctx);
+        if ctx.input(|i| i.key_pressed(Key::V)) {
+            self.state.follow_voice();
+        }
     }
 
     fn toggle_play(&mut self) {
@@ -211,6 +214,7 @@ impl ViewerApp {
                 ui.separator();
                 ui.label(format!("analysed in {s:.1}s"));
             }
+            panels::annotate::status(ui, &self.state);
             if self.state.result.as_ref().is_some_and(|r| r.transcribed) {
                 ui.separator();
                 ui.colored_label(
@@ -219,7 +223,6 @@ impl ViewerApp {
                 )
                 .on_hover_text("the text and speakers were produced automatically and may contain errors; `amuse transcribe <video> --srt` writes them beside the video for correction");
             }
-            panels::annotate::status(ui, &self.state);
             let mut sorted = self.frame_times.clone();
             sorted.sort_by(f32::total_cmp);
             if let Some(p50) = sorted.get(sorted.len() / 2) {

@@ -6,6 +6,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Instant;
 
 use crate::analysis::explain::WordExplanation;
+use crate::analysis::explain_face::FaceExplanation;
 use crate::analysis::result::DialogueResult;
 use crate::analysis::Analyzer;
 use crate::device::{self, DeviceInfo};
@@ -27,6 +28,12 @@ pub enum Command {
         utterance: usize,
         samples: usize,
         seed: u64,
+    },
+    /// Explain the speaker's face of an utterance by facial regions (LIME).
+    ExplainFace {
+        utterance: usize,
+        video: PathBuf,
+        times: Vec<f64>,
     },
     /// Decode frames at these times for display (longest side `max_side`).
     Frames {
@@ -61,6 +68,16 @@ pub enum Message {
     Cancelled,
     Explained(Box<WordExplanation>),
     ExplainFailed(String),
+    /// A face explanation and its tinted crop (width, height, RGB8).
+    FaceExplained {
+        utterance: usize,
+        explanation: Box<FaceExplanation>,
+        overlay: (u32, u32, Vec<u8>),
+    },
+    FaceFailed {
+        utterance: usize,
+        error: String,
+    },
     /// Decoded frames (RGB8), for `Command::Frames`.
     Frames {
         tag: u64,
@@ -132,7 +149,7 @@ impl Worker {
                 self.cancel.reset();
                 &self.tx
             }
-            Command::Explain { .. } => &self.tx,
+            Command::Explain { .. } | Command::ExplainFace { .. } => &self.tx,
         };
         if let Some(tx) = tx {
             let _ = tx.send(cmd);
@@ -201,6 +218,37 @@ fn run(
                     }
                     Err(e) => send(Message::ExplainFailed(format!("{e:#}"))),
                 }
+            }
+            Command::ExplainFace {
+                utterance,
+                video,
+                times,
+            } => {
+                let Ok(analyzer) = &analyzer else {
+                    send(Message::FaceFailed {
+                        utterance,
+                        error: "models not loaded".into(),
+                    });
+                    continue;
+                };
+                let samples = crate::analysis::explain_face::FACE_SAMPLES;
+                send(match analyzer.explain_face_in(&video, &times, samples, 0) {
+                    Ok((frame, e)) => match e.overlay(&frame) {
+                        Some(o) => Message::FaceExplained {
+                            utterance,
+                            overlay: (o.width(), o.height(), o.into_raw()),
+                            explanation: Box::new(e),
+                        },
+                        None => Message::FaceFailed {
+                            utterance,
+                            error: "could not draw the face regions".into(),
+                        },
+                    },
+                    Err(e) => Message::FaceFailed {
+                        utterance,
+                        error: format!("{e:#}"),
+                    },
+                });
             }
             Command::Analyze { video, transcript } => {
                 let analyzer = match &analyzer {

@@ -12,6 +12,7 @@ use crate::device;
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_speakers;
 pub mod bench_transcribe;
 pub mod explain;
 pub mod features;
@@ -90,6 +91,12 @@ pub enum Command {
         /// Write the transcript with green/red highlights as HTML.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// What to perturb: the words, or the facial regions of the speaker's face.
+        #[arg(long, value_enum, default_value_t = explain::Modality::Text)]
+        modality: explain::Modality,
+        /// With --modality face: write the face crop tinted green/red as PNG.
+        #[arg(long)]
+        png: Option<PathBuf>,
     },
     /// Print speed figures: feature extraction per stage and model time on a dialogue.
     Bench {
@@ -98,6 +105,9 @@ pub enum Command {
         /// Repetitions (the median is printed).
         #[arg(long, default_value_t = 1)]
         repeats: usize,
+        /// Instead: evaluate grouping utterances by voice on RAVDESS (threshold choice).
+        #[arg(long)]
+        speakers: bool,
         /// Instead: real-time factor of Whisper transcription, and its WER against the
         /// video's transcript.
         #[arg(long)]
@@ -188,15 +198,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             samples,
             seed,
             html,
+            modality,
+            png,
         } => {
             let info = device::init(threads, cli.cpu);
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
-            explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?;
+            match modality {
+                explain::Modality::Text => explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?,
+                explain::Modality::Face => explain::face(&analyzer, &video, utterance, samples, seed, png.as_deref())?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
             video,
             repeats,
+            speakers,
             transcribe,
         } => {
             let info = device::init(threads, cli.cpu);
@@ -204,6 +220,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if transcribe {
                 let video = video.unwrap_or_else(crate::app::demo_video);
                 bench_transcribe::run(&video, repeats, info.device())?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if speakers {
+                bench_speakers::run(&crate::manifest::ModelStore::open_default()?, info.device())?;
                 return Ok(ExitCode::SUCCESS);
             }
             let analyzer = crate::analysis::Analyzer::load(info.device())?;

@@ -114,10 +114,22 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
             );
         }
     });
+    let has_voice = u.voice.is_some();
+    if has_voice && state.filter.voice_of != Some(i) && ui
+        .button("follow this voice (V)")
+        .on_hover_text("show only the utterances spoken in the same voice (speaker context by voice, useful when the transcript's names are missing or wrong)")
+        .clicked()
+    {
+        state.follow_voice();
+    }
     ui.separator();
     super::annotate::editor(ui, state, i);
     ui.separator();
     words(ui, state, i);
+    if state.faces.contains_key(&i) {
+        ui.separator();
+        crate::app::face::show(ui, state.faces.get_mut(&i));
+    }
     let Some(u) = state.result.as_ref().and_then(|r| r.utterances.get(i)) else {
         return;
     };

@@ -31,7 +31,17 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                 }
             });
         ui.checkbox(&mut state.filter.disagreements_only, "disagreements only");
+        if let Some(k) = state.filter.voice_of {
+            if ui
+                .button(format!("same voice as #{} (clear)", k + 1))
+                .on_hover_text("utterances whose voice matches the followed one; click to show all")
+                .clicked()
+            {
+                state.filter.voice_of = None;
+            }
+        }
     });
+    let similarities = state.voice_similarities();
     let visible = state.visible();
     let Some(result) = &state.result else { return };
     let mut clicked = None;
@@ -65,7 +75,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                     ui.label(format!("{}", i + 1));
                 });
                 row.col(|ui| {
-                    ui.label(u.speaker.as_deref().unwrap_or("?"));
+                    let r = ui.label(u.speaker.as_deref().unwrap_or("?"));
+                    if let Some(Some(sim)) = similarities.get(i) {
+                        r.on_hover_text(format!("voice similarity to the followed utterance: {sim:.2}"));
+                    }
                 });
                 row.col(|ui| {
                     ui.label(&u.text).on_hover_text(&u.text);

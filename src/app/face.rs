@@ -1,0 +1,75 @@
+//! The face explanation of the selected utterance in the viewer: requested from the worker
+//! when an utterance is selected (it takes a fraction of a second, so it goes ahead of the
+//! word explanation), kept per utterance, drawn by the explanation panel.
+
+use crate::analysis::explain_face::FaceExplanation;
+
+/// A finished face explanation with its tinted crop (plain pixels; the texture is made on
+/// first draw).
+pub struct FaceView {
+    pub explanation: FaceExplanation,
+    pub image: egui::ColorImage,
+    pub texture: Option<egui::TextureHandle>,
+}
+
+pub enum FaceState {
+    Pending,
+    Ready(Box<FaceView>),
+    /// No face, no video, or an error: shown as a short note.
+    Failed(String),
+}
+
+impl FaceView {
+    pub fn new(explanation: FaceExplanation, (w, h, rgb): (u32, u32, Vec<u8>)) -> Self {
+        Self {
+            explanation,
+            image: egui::ColorImage::from_rgb([w as usize, h as usize], &rgb),
+            texture: None,
+        }
+    }
+
+    /// The tinted crop as a texture (uploaded once).
+    pub fn texture(&mut self, ctx: &egui::Context) -> &egui::TextureHandle {
+        let (image, slot) = (&self.image, &mut self.texture);
+        slot.get_or_insert_with(|| ctx.load_texture("face-explanation", image.clone(), egui::TextureOptions::LINEAR))
+    }
+}
+
+/// Draw the face regions with their weights (the crop tinted green/red, then a table).
+pub fn show(ui: &mut egui::Ui, state: Option<&mut FaceState>) {
+    match state {
+        None => {}
+        Some(FaceState::Pending) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("explaining the face…");
+            });
+        }
+        Some(FaceState::Failed(e)) => {
+            ui.weak(format!("face: {e}"));
+        }
+        Some(FaceState::Ready(view)) => {
+            let e = view.explanation.clone();
+            ui.strong(format!("face regions: why the expression CNN reads “{}”", e.label.name()))
+                .on_hover_text("LIME over facial regions placed where the paper's action units act (from MTCNN landmarks); regions, not detected AUs. The expression CNN is evidence shown beside the prediction: this checkpoint does not fuse faces.");
+            ui.horizontal(|ui| {
+                let tex = view.texture(ui.ctx());
+                let size = tex.size_vec2();
+                let scale = (120.0 / size.y.max(1.0)).min(3.0);
+                ui.image((tex.id(), size * scale));
+                ui.vertical(|ui| {
+                    for r in &e.regions {
+                        let colour = if r.weight >= 0.0 {
+                            egui::Color32::from_rgb(60, 170, 60)
+                        } else {
+                            egui::Color32::from_rgb(210, 60, 60)
+                        };
+                        ui.colored_label(colour, format!("{:<16} {:+.3}", r.name, r.weight))
+                            .on_hover_text(&r.action_units);
+                    }
+                    ui.weak(format!("{} samples, R² {:.2}, at {:.2} s", e.samples, e.score, e.time));
+                });
+            });
+        }
+    }
+}
