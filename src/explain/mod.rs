@@ -17,6 +17,7 @@
 pub mod face_regions;
 pub mod image;
 pub mod lime;
+mod ridge;
 pub mod slic;
 pub mod text;
 
