@@ -26,6 +26,7 @@ fn harness(file: std::path::PathBuf) -> Harness<'static, ViewerApp> {
                     threads: 1,
                     force_cpu: true,
                     utterance: None,
+                    labels: None,
                 },
             )
         })

@@ -22,6 +22,7 @@ fn harness(file: Option<std::path::PathBuf>) -> Harness<'static, ViewerApp> {
                     threads: 1,
                     force_cpu: true,
                     utterance: None,
+                    labels: None,
                 },
             )
         })
@@ -101,6 +102,34 @@ fn open_cancel_reopen_step_and_toggle() {
     h.get_by_label("faces").click();
     h.run_steps(2);
     assert!(!h.state().state.overlays.faces);
+
+    // 4b. , and . step through the keyframes (ELAN's frame keys), within bounds.
+    let n = h.state().state.frames.len();
+    assert_eq!(h.state().state.frame_index, 0);
+    h.key_press(egui::Key::Period);
+    h.run_steps(2);
+    assert_eq!(h.state().state.frame_index, 1.min(n - 1));
+    h.key_press(egui::Key::Comma);
+    h.key_press(egui::Key::Comma);
+    h.run_steps(2);
+    assert_eq!(h.state().state.frame_index, 0);
+
+    // 4c. Follow this voice (V): the selected utterance's voice; its own utterance stays
+    // visible, utterances of a clearly different voice go; V again shows everything.
+    h.key_press(egui::Key::V);
+    h.run_steps(2);
+    assert_eq!(h.state().state.filter.voice_of, Some(0));
+    let same = h.state().state.visible();
+    assert!(same.contains(&0) && same.len() < 12, "{same:?}");
+    let speaker = |i: usize| result.utterances[i].speaker.clone();
+    assert!(
+        same.iter().all(|&i| speaker(i) != Some("Cam".into())),
+        "the male voice is not Eileen's: {same:?}"
+    );
+    h.key_press(egui::Key::V);
+    h.run_steps(2);
+    assert_eq!(h.state().state.filter.voice_of, None);
+    assert_eq!(h.state().state.visible().len(), 12);
 
     // 5. Filters: disagreements only shows only utterances whose prediction differs from the truth.
     h.state_mut().state.filter.disagreements_only = true;

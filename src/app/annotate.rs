@@ -29,6 +29,9 @@ pub struct Annotator {
     pub status: SaveStatus,
     /// The note being typed: (utterance, text); committed when the field loses focus.
     pub note_draft: Option<(usize, String)>,
+    /// The label set new sidecars use (keys 1…n pick its labels); an existing sidecar
+    /// keeps its own.
+    pub labels: LabelSet,
 }
 
 impl Default for Annotator {
@@ -37,6 +40,7 @@ impl Default for Annotator {
             sidecar: None,
             status: SaveStatus::Unchanged,
             note_draft: None,
+            labels: LabelSet::meld(),
         }
     }
 }
@@ -44,7 +48,7 @@ impl Default for Annotator {
 impl Annotator {
     /// Open the sidecar of a video; the message says when an existing file could not be used.
     pub fn open(&mut self, video: &Path) -> Option<String> {
-        let (s, notice) = Sidecar::open(video, LabelSet::meld());
+        let (s, notice) = Sidecar::open(video, self.labels.clone());
         self.status = match s.blocked() {
             Some(why) => SaveStatus::NotSaved(why.to_owned()),
             None => SaveStatus::Unchanged,
@@ -55,7 +59,16 @@ impl Annotator {
     }
 
     pub fn close(&mut self) {
-        *self = Self::default();
+        let labels = std::mem::replace(&mut self.labels, LabelSet::meld());
+        *self = Self {
+            labels,
+            ..Self::default()
+        };
+    }
+
+    /// The labels keys 1…n assign: the open sidecar's set, else the configured one.
+    pub fn label_set(&self) -> &LabelSet {
+        self.sidecar.as_ref().map_or(&self.labels, |s| &s.annotations.label_set)
     }
 
     /// What was said about utterance `i`.
@@ -106,10 +119,8 @@ impl Annotator {
         }
     }
 
-    pub fn set_label(&mut self, r: &DialogueResult, i: usize, label: Option<Emotion>) {
-        self.edit(r, i, |a, k| {
-            a.set_correction(k, label.map(Emotion::name)).map_err(|e| e.to_string())
-        });
+    pub fn set_label(&mut self, r: &DialogueResult, i: usize, label: Option<&str>) {
+        self.edit(r, i, |a, k| a.set_correction(k, label).map_err(|e| e.to_string()));
     }
 
     pub fn toggle_unsure(&mut self, r: &DialogueResult, i: usize) {
@@ -152,7 +163,7 @@ impl Annotator {
 /// The annotation keys; call when no text field has the keyboard.
 pub fn keyboard(ctx: &egui::Context, state: &mut AppState) {
     use egui::Key;
-    const DIGITS: [Key; 7] = [
+    const DIGITS: [Key; 9] = [
         Key::Num1,
         Key::Num2,
         Key::Num3,
@@ -160,6 +171,8 @@ pub fn keyboard(ctx: &egui::Context, state: &mut AppState) {
         Key::Num5,
         Key::Num6,
         Key::Num7,
+        Key::Num8,
+        Key::Num9,
     ];
     let (label, clear, unsure, next, undo, redo) = ctx.input(|i| {
         let plain = !i.modifiers.command && !i.modifiers.alt;
@@ -176,8 +189,8 @@ pub fn keyboard(ctx: &egui::Context, state: &mut AppState) {
     let selected = state.selected;
     let mut go_to = None;
     if let Some(i) = selected {
-        if let Some(k) = label {
-            state.annotator.set_label(&r, i, Emotion::from_index(k));
+        if let Some(name) = label.and_then(|k| state.annotator.label_set().labels.get(k).cloned()) {
+            state.annotator.set_label(&r, i, Some(&name));
         }
         if clear {
             state.annotator.set_label(&r, i, None);

@@ -26,6 +26,8 @@ pub struct Options {
     pub force_cpu: bool,
     /// Utterance (0-based) to select once the analysis is done.
     pub utterance: Option<usize>,
+    /// Label set of new annotation sidecars (MELD's seven when `None`).
+    pub labels: Option<amuse_formats::annotations::LabelSet>,
 }
 
 /// The demo dialogue shipped in `assets/`.

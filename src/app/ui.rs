@@ -27,6 +27,9 @@ impl ViewerApp {
         let worker = Worker::start(options.threads, options.force_cpu, move || wake_ctx.request_repaint());
         let mut state = AppState::new(worker);
         state.pending_select = options.utterance;
+        if let Some(labels) = options.labels {
+            state.annotator.labels = labels;
+        }
         if let Some(file) = options
             .file
             .or_else(|| Some(super::demo_video()).filter(|p| p.is_file()))
@@ -87,6 +90,16 @@ impl ViewerApp {
         self.present.keyboard(ctx);
         if ctx.input(|i| i.key_pressed(Key::V)) {
             self.state.follow_voice();
+        }
+        // ELAN habit: , and . step frame by frame (here: through the utterance's keyframes).
+        let (back, forward) = ctx.input(|i| (i.key_pressed(Key::Comma), i.key_pressed(Key::Period)));
+        if back || forward {
+            self.state.playing_since = None;
+            let last = self.state.frames.len().saturating_sub(1);
+            self.state.frame_index = match forward {
+                true => (self.state.frame_index + 1).min(last),
+                false => self.state.frame_index.saturating_sub(1),
+            };
         }
     }
 

@@ -55,6 +55,9 @@ pub enum Command {
         /// Select this utterance (1-based) when the analysis is done.
         #[arg(long)]
         utterance: Option<usize>,
+        /// Labels for corrections (keys 1…n) in new sidecars: MELD's seven or IEMOCAP's six.
+        #[arg(long, default_value = "meld", value_parser = ["meld", "iemocap"])]
+        labels: String,
     },
     /// Show versions, the device and the state of every model file.
     Doctor,
@@ -159,6 +162,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::View {
         file: None,
         utterance: None,
+        labels: "meld".into(),
     }) {
         Command::Doctor => {
             let info = device::init(threads, cli.cpu);
@@ -235,13 +239,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             transcribe::run(&video, srt, force, info.device())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::View { file, utterance } => {
+        Command::View {
+            file,
+            utterance,
+            labels,
+        } => {
             let utterance = utterance.map(|u| u.saturating_sub(1));
             crate::app::run(crate::app::Options {
                 file,
                 threads,
                 force_cpu: cli.cpu,
                 utterance,
+                labels: amuse_formats::annotations::LabelSet::by_name(&labels),
             })?;
             Ok(ExitCode::SUCCESS)
         }

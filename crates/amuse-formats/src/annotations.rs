@@ -50,6 +50,15 @@ impl LabelSet {
         }
     }
 
+    /// A built-in set by name ("meld", "iemocap").
+    pub fn by_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "meld" => Some(Self::meld()),
+            "iemocap" => Some(Self::iemocap()),
+            _ => None,
+        }
+    }
+
     pub fn contains(&self, label: &str) -> bool {
         self.labels.iter().any(|l| l == label)
     }

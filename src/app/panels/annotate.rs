@@ -11,25 +11,27 @@ use crate::export::{self, Format, Source};
 pub fn editor(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
     let Some(r) = state.result.take() else { return };
     let fields = state.annotator.fields(&r, i);
-    let mut label = fields.emotion();
+    let mut label = fields.correction.clone();
     let mut unsure = fields.unsure;
+    let labels = state.annotator.label_set().labels.clone();
     ui.horizontal_wrapped(|ui| {
         ui.label("correction:");
+        let none = format!("none (keys 1-{})", labels.len());
         egui::ComboBox::from_id_salt("correction")
-            .selected_text(label.map_or("none (keys 1-7)", |e| e.name()))
+            .selected_text(label.clone().unwrap_or(none))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut label, None, "none (0)");
-                for (k, e) in Emotion::ALL.iter().enumerate() {
-                    ui.selectable_value(&mut label, Some(*e), format!("{} ({})", e.name(), k + 1));
+                for (k, l) in labels.iter().enumerate() {
+                    ui.selectable_value(&mut label, Some(l.clone()), format!("{l} ({})", k + 1));
                 }
             });
-        if let Some(e) = label {
+        if let Some(e) = label.as_deref().and_then(Emotion::parse) {
             ui.colored_label(colour(e), "|||");
         }
         ui.checkbox(&mut unsure, "unsure (U)");
     });
-    if label != fields.emotion() {
-        state.annotator.set_label(&r, i, label);
+    if label != fields.correction {
+        state.annotator.set_label(&r, i, label.as_deref());
     }
     if unsure != fields.unsure {
         state.annotator.toggle_unsure(&r, i);

@@ -83,3 +83,11 @@ fn text_hash_ignores_spacing_only() {
     assert_ne!(text_hash("a b"), text_hash("ab"));
     assert_eq!(text_hash("").len(), 16);
 }
+
+#[test]
+fn label_sets_by_name() {
+    assert_eq!(LabelSet::by_name("IEMOCAP"), Some(LabelSet::iemocap()));
+    assert_eq!(LabelSet::by_name("meld"), Some(LabelSet::meld()));
+    assert_eq!(LabelSet::by_name("ravdess"), None);
+    assert_eq!(LabelSet::iemocap().labels[4], "excited", "key 5 in the IEMOCAP set");
+}
