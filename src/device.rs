@@ -82,7 +82,15 @@ pub fn init(threads: usize, force_cpu: bool) -> DeviceInfo {
     tch::set_num_threads(threads as i32);
     // LibTorch refuses (aborts) a second call to this one, so it is made once per process.
     static INTEROP: std::sync::Once = std::sync::Once::new();
-    INTEROP.call_once(|| tch::set_num_interop_threads(1));
+    INTEROP.call_once(|| {
+        tch::set_num_interop_threads(1);
+        // TorchScript's profiling executor specialises and keeps a graph per distinct input
+        // shape; utterances have many token lengths and face counts, so memory grew with
+        // the length of the video (issue 7). The simple executor runs the same graphs.
+        if std::env::var_os("AMUSE_JIT_PROFILING").is_none() {
+            tch::jit::set_profiling_mode(false);
+        }
+    });
     let cuda = !force_cpu && tch::Cuda::is_available();
     let name = if cuda {
         format!("cuda:0 ({} device(s))", tch::Cuda::device_count())
