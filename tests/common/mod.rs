@@ -43,11 +43,18 @@ pub fn demo() -> std::path::PathBuf {
 
 /// Make (once per build) a small media fixture with the ffmpeg CLI: `args` go between
 /// `ffmpeg -y` and the output path. Fixtures live in Cargo's per-build temp folder.
+///
+/// Tests of one binary run in parallel threads and ask for the same fixtures: one makes it
+/// while the others wait (a lock), and the file appears under its name only when complete
+/// (a temporary name of this process, then a rename), so nobody reads half a video.
 pub fn ffmpeg_fixture(name: &str, args: &[&str]) -> std::path::PathBuf {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     if !path.exists() {
         let tmp = path.with_extension(format!(
-            "tmp.{}",
+            "tmp{}.{}",
+            std::process::id(),
             path.extension().and_then(|e| e.to_str()).unwrap_or("bin")
         ));
         let status = std::process::Command::new("ffmpeg")
