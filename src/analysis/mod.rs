@@ -149,7 +149,10 @@ impl Analyzer {
             done: 0,
             total: 1,
         });
-        let (probs, heads) = self.predict(dialogue, features);
+        // The inputs carry each utterance's speaker (the transcript's, or found by voice):
+        // the same names go to the model's speaker context and to the results.
+        let inputs = self.inputs(dialogue, features);
+        let (probs, heads) = self.predict_inputs(&inputs);
         progress(Progress {
             stage: Stage::Model,
             done: 1,
@@ -157,7 +160,7 @@ impl Analyzer {
         });
         let mut all_notes = dialogue.warnings.clone();
         all_notes.extend(notes);
-        let speakers = voices::names(dialogue, features);
+        let speakers: Vec<Option<String>> = inputs.iter().map(|u| u.speaker.clone()).collect();
         all_notes.extend(voices::note(dialogue, &speakers));
         let vectors = voices::vectors(features);
         let utterances = dialogue

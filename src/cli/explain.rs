@@ -5,9 +5,19 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use super::features::jobs;
+use super::features::{jobs, Job};
 use crate::analysis::Analyzer;
 use crate::features::extract::CancelToken;
+
+/// The dialogue of `video`, checked to have utterance `utterance` (1-based).
+fn job_with(video: &Path, utterance: usize) -> Result<Job> {
+    let job = jobs(video, None)?.remove(0);
+    let n = job.dialogue.utterances.len();
+    if utterance == 0 || utterance > n {
+        bail!("--utterance must be between 1 and {n}");
+    }
+    Ok(job)
+}
 
 pub fn run(
     analyzer: &Analyzer,
@@ -17,11 +27,7 @@ pub fn run(
     seed: u64,
     html: Option<&Path>,
 ) -> Result<()> {
-    let job = jobs(video, None)?.remove(0);
-    let n = job.dialogue.utterances.len();
-    if utterance == 0 || utterance > n {
-        bail!("--utterance must be between 1 and {n}");
-    }
+    let job = job_with(video, utterance)?;
     let (features, _) = analyzer.features(
         job.video.as_deref(),
         &job.dialogue,
@@ -97,11 +103,7 @@ pub fn face(
     seed: u64,
     png: Option<&Path>,
 ) -> Result<()> {
-    let job = jobs(video, None)?.remove(0);
-    let n = job.dialogue.utterances.len();
-    if utterance == 0 || utterance > n {
-        bail!("--utterance must be between 1 and {n}");
-    }
+    let job = job_with(video, utterance)?;
     let u = &job.dialogue.utterances[utterance - 1];
     let times = crate::media::keyframes::choose(u.start, u.end, &[], analyzer.options.keyframes);
     let (frame, e) = analyzer.explain_face_in(video, &times, samples, seed)?;
