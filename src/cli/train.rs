@@ -25,9 +25,25 @@ pub enum Dataset {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Fusion {
+    /// Test-3: α learned by back-propagation.
     Learned,
+    /// Test-3 by the paper's AF learning (Eq. 6) on a pool held aside from train.
+    Eq6,
+    /// Test-2: every α = 0.5.
     Equal,
+    /// Test-1: α random (seeded), fixed.
     Random,
+}
+
+impl Fusion {
+    pub fn mode(self) -> FusionMode {
+        match self {
+            Fusion::Learned => FusionMode::Learned,
+            Fusion::Eq6 => FusionMode::Guided,
+            Fusion::Equal => FusionMode::Equal,
+            Fusion::Random => FusionMode::RandomFixed,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -55,6 +71,13 @@ pub struct TrainArgs {
     pub pairs: bool,
     #[arg(long, value_enum, default_value_t = Fusion::Learned)]
     pub fusion: Fusion,
+    /// ε of Eq. 6 (with --fusion eq6).
+    #[arg(long, default_value_t = 1.0)]
+    pub af_epsilon: f64,
+    /// With --fusion eq6: the fraction of each training corpus held aside as Eq. 6's
+    /// validation pool (not trained on; dev and test are never used for it).
+    #[arg(long, default_value_t = 0.1)]
+    pub af_pool: f64,
     /// Audio features: Whisper encoder frames or aisfx sound blocks.
     #[arg(long, value_enum, default_value_t = Audio::Whisper)]
     pub audio: Audio,
@@ -86,13 +109,13 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-struct Encs {
+pub(crate) struct Encs {
     text: TextEncoder,
     speech: Option<SpeechEncoder>,
     sound: Option<SoundEncoder>,
 }
 
-fn load_corpus(store: &ModelStore, enc: &Encs, set: Dataset, split: &str) -> Result<Corpus> {
+pub(crate) fn load_corpus(store: &ModelStore, enc: &Encs, set: Dataset, split: &str) -> Result<Corpus> {
     match set {
         Dataset::Meld => data::meld(store, &enc.text, split),
         Dataset::Ravdess => {
@@ -111,7 +134,7 @@ fn load_corpus(store: &ModelStore, enc: &Encs, set: Dataset, split: &str) -> Res
     }
 }
 
-fn encoders(store: &ModelStore, audio: AudioSource) -> Result<Encs> {
+pub(crate) fn encoders(store: &ModelStore, audio: AudioSource) -> Result<Encs> {
     Ok(Encs {
         text: TextEncoder::load(store, Device::Cpu)?,
         speech: (audio == AudioSource::Whisper)
@@ -135,11 +158,8 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         man_layers: args.man_layers,
         gamma: args.gamma,
         dropout: args.dropout,
-        fusion: match args.fusion {
-            Fusion::Learned => FusionMode::Learned,
-            Fusion::Equal => FusionMode::Equal,
-            Fusion::Random => FusionMode::RandomFixed,
-        },
+        fusion: args.fusion.mode(),
+        af_epsilon: args.af_epsilon,
         audio_source: audio,
         audio_dim: if audio == AudioSource::Aisfx { 512 } else { 384 },
         seed: args.seed,
@@ -148,8 +168,16 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
     let enc = encoders(&store, audio)?;
     let mut train_sets = Vec::new();
     let mut dev_sets = Vec::new();
+    let mut pool = Vec::new();
     for &set in &args.data {
-        train_sets.push(load_corpus(&store, &enc, set, "train")?);
+        let corpus = load_corpus(&store, &enc, set, "train")?;
+        if args.fusion == Fusion::Eq6 {
+            let (rest, held) = crate::train::af_learning::hold_out(corpus, args.af_pool, args.seed);
+            train_sets.push(rest);
+            pool.push(held);
+        } else {
+            train_sets.push(corpus);
+        }
         dev_sets.push(load_corpus(&store, &enc, set, "dev")?);
     }
     if args.pairs && args.data.contains(&Dataset::Meld) && args.data.contains(&Dataset::Ravdess) {
@@ -175,7 +203,8 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         refs.iter().map(|c| c.utterances()).sum::<usize>()
     );
     let dev_refs: Vec<&Corpus> = dev_sets.iter().collect();
-    let history = train::fit(&model, &mut vs, &refs, &dev_refs, &opts, &mut |log| {
+    let pool_refs: Vec<&Corpus> = pool.iter().collect();
+    let history = train::fit(&model, &mut vs, &refs, &pool_refs, &dev_refs, &opts, &mut |log| {
         eprintln!(
             "epoch {:>3}  loss {:.4} (focal {:.4}, nce {:.4}, cls {:.4})  dev w-F1 {}  {:.1}s",
             log.epoch,
@@ -186,6 +215,12 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
             log.dev_weighted_f1.map_or("-".into(), |f| format!("{f:.4}")),
             log.seconds
         );
+        if let Some(af) = &log.af {
+            eprintln!(
+                "          Eq. 6: {} of {} pool utterances informative; α {:?}",
+                af.informative, af.examined, af.alpha
+            );
+        }
     })?;
     let mut scores = serde_json::Map::new();
     for d in &dev_sets {

@@ -180,6 +180,11 @@ impl Amuse {
         }
     }
 
+    /// Logits of modality `m`'s Central head `Q_m` for descriptors `f_CA^m [U, d]`.
+    pub fn central_logits(&self, m: usize, f_ca: &Tensor) -> Tensor {
+        self.centrals[m].head_logits(f_ca)
+    }
+
     /// The context classifier's logits for fused descriptors arranged in dialogues.
     pub fn classify(
         &self,

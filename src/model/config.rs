@@ -9,9 +9,13 @@ pub enum FusionMode {
     RandomFixed,
     /// Test-2: every α = 0.5.
     Equal,
-    /// Test-3: α learned, kept in [0, 1] (projected gradient, plus the gradient-guided
-    /// interpolation of Eq. 6 when `af_epsilon > 0`).
+    /// Test-3: α learned by back-propagation with the rest of the model, kept in [0, 1]
+    /// (projected gradient).
     Learned,
+    /// Test-3 as the paper's AF learning (III-E2, Eq. 6): α is frozen for the optimiser and
+    /// set between epochs from the Central heads' loss gradients on informative samples of
+    /// a validation pool held aside from the training split (`train::af_learning`).
+    Guided,
 }
 
 /// Which audio encoder feeds the audio modality.
@@ -46,7 +50,7 @@ pub struct Config {
     /// Hidden size of each direction of the context Bi-LSTMs.
     pub context_hidden: i64,
     pub fusion: FusionMode,
-    /// ε of Eq. 6 (0 disables the gradient-guided α update).
+    /// ε of Eq. 6 (used with `FusionMode::Guided`).
     pub af_epsilon: f64,
     /// Focal loss γ (Table IV; authors: 1).
     pub gamma: f64,
@@ -79,7 +83,7 @@ impl Default for Config {
             dropout: 0.4,
             context_hidden: 128,
             fusion: FusionMode::Learned,
-            af_epsilon: 0.0,
+            af_epsilon: 1.0,
             gamma: 1.0,
             focal_weight: 1.0,
             nce_weight: 0.5,

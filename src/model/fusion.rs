@@ -24,7 +24,8 @@ impl AdaptiveFusion {
     /// RandomFixed draws them once from the VarStore's seeded RNG and freezes them.
     pub fn new(vs: nn::Path, modalities: i64, mode: FusionMode) -> Self {
         let init = match mode {
-            FusionMode::Equal => nn::Init::Const(0.5),
+            // Eq. 6 starts from the equal split and moves α between epochs.
+            FusionMode::Equal | FusionMode::Guided => nn::Init::Const(0.5),
             FusionMode::RandomFixed | FusionMode::Learned => nn::Init::Uniform { lo: 0.0, up: 1.0 },
         };
         let mut alpha = vs.var("alpha", &[modalities, modalities], init);
@@ -46,22 +47,10 @@ impl AdaptiveFusion {
         fuse(f, present, &self.alpha.clamp(0.0, 1.0))
     }
 
-    /// Eq. 6: move α for the pair `(m, m_i)` toward the interpolation that the loss gradient
-    /// at `f^m` points to. `grad_m` is ∇_{f^m} L of the Central head of `m` for a batch;
-    /// the per-element ratio of Eq. 6 is averaged over elements and batch, scaled by ε, and
-    /// blended into α with `rate` (an exponential moving average), then clamped to [0, 1].
-    #[allow(clippy::too_many_arguments)]
-    pub fn guided_update(
-        &self,
-        m: i64,
-        mi: i64,
-        f_m: &Tensor,
-        f_mi: &Tensor,
-        grad_m: &Tensor,
-        epsilon: f64,
-        rate: f64,
-    ) -> f64 {
-        let estimate = eq6_alpha(f_m, f_mi, grad_m, epsilon);
+    /// Blend an Eq. 6 estimate for the pair `(m, m_i)` into α with `rate` (an exponential
+    /// moving average, so one noisy pool does not overwrite what earlier epochs found),
+    /// clamped to [0, 1]. Returns the new α.
+    pub fn guided_update(&self, m: i64, mi: i64, estimate: f64, rate: f64) -> f64 {
         tch::no_grad(|| {
             let current = self.alpha.double_value(&[m, mi]);
             let next = ((1.0 - rate) * current + rate * estimate).clamp(0.0, 1.0);
@@ -93,19 +82,42 @@ pub fn fuse(f: &Tensor, present: &Tensor, alpha: &Tensor) -> Tensor {
     Tensor::cat(&blocks, 1)
 }
 
-/// The scalar α' of Eq. 6 for interpolating from `f_m` toward `f_mi`:
-/// `ε · ‖f_mi − f_m‖₂ · ∇ / ‖∇‖₂ ⊘ (f_mi − f_m)`, averaged over finite elements.
-pub fn eq6_alpha(f_m: &Tensor, f_mi: &Tensor, grad_m: &Tensor, epsilon: f64) -> f64 {
-    let diff = f_mi - f_m;
-    let dist = diff.norm_scalaropt_dim(2, [-1i64].as_slice(), true);
-    let gnorm = grad_m.norm_scalaropt_dim(2, [-1i64].as_slice(), true).clamp_min(1e-12);
-    let ratio = (dist * grad_m / gnorm) / &diff;
-    let keep = ratio.isfinite().logical_and(&diff.abs().gt(1e-6));
-    let vals = ratio.masked_select(&keep);
-    if vals.numel() == 0 {
+/// Eq. 6 per row: the coefficient α' of `u' = α' f^{m1} + (1 − α') f^{m2}`, from the
+/// gradient `grad` of the Central head `Q_{m2}`'s loss at `f^{m2}` (rows `[N, d]` → `[N]`).
+///
+/// Eq. 6 writes α' as the step `ε ‖f^{m1} − f^{m2}‖ ∇/‖∇‖`, divided element-wise by
+/// `f^{m1} − f^{m2}`. A scalar α' cannot match every element; its least-squares solution
+/// is `ε ‖diff‖ (∇̂·diff)/‖diff‖² = ε cos(∇, diff)`. We take the descent step (−∇), so
+/// α' > 0 exactly when moving `f^{m2}` toward `f^{m1}` lowers `Q_{m2}`'s loss, and clamp to
+/// [0, 1] (α' = 0: keep `f^{m2}`; the interpolation cannot leave the segment).
+pub fn eq6_rows(f_m2: &Tensor, f_m1: &Tensor, grad: &Tensor, epsilon: f64) -> Tensor {
+    let diff = f_m1 - f_m2;
+    let dot = (&diff * grad).sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
+    let norms =
+        diff.norm_scalaropt_dim(2, [-1i64].as_slice(), false) * grad.norm_scalaropt_dim(2, [-1i64].as_slice(), false);
+    (dot / norms.clamp_min(1e-12) * -epsilon).clamp(0.0, 1.0)
+}
+
+/// The mean of [`eq6_rows`] over a batch (0 for an empty batch).
+pub fn eq6_alpha(f_m2: &Tensor, f_m1: &Tensor, grad: &Tensor, epsilon: f64) -> f64 {
+    if f_m2.numel() == 0 {
         return 0.0;
     }
-    (epsilon * vals.mean(Kind::Double).double_value(&[])).abs()
+    eq6_rows(f_m2, f_m1, grad, epsilon).mean(Kind::Double).double_value(&[])
+}
+
+/// The three modalities' weights recovered from the pairwise chain of III-E2:
+/// `u'_1 = α'_1 f^{m1} + (1 − α'_1) f^{m2}`, `u'_2 = α'_2 u'_1 + (1 − α'_2) f^{m3}` give
+/// `α_{m1} = α'_1 α'_2`, `α_{m2} = α'_2 (1 − α'_1)`, `α_{m3} = 1 − α'_2` (they sum to 1).
+pub fn chain_weights(a1: f64, a2: f64) -> [f64; 3] {
+    [a1 * a2, a2 * (1.0 - a1), 1.0 - a2]
+}
+
+/// Eq. 2's per-pair α of a block whose own modality is `m3` with peripherals `m1, m2`,
+/// from chain weights `w`: Eq. 2 gives `m_i` the weight `α^{m3}_{m_i} / 2` (the mean over
+/// two peripherals), so `α = 2 w`, clamped to [0, 1] (exact whenever `w_{m_i} ≤ 1/2`).
+pub fn pair_alphas_from_chain(w: [f64; 3]) -> [f64; 2] {
+    [(2.0 * w[0]).clamp(0.0, 1.0), (2.0 * w[1]).clamp(0.0, 1.0)]
 }
 
 #[cfg(test)]
@@ -143,12 +155,32 @@ mod tests {
         });
         af.project();
         assert_eq!(af.alpha.max().double_value(&[]), 1.0);
-        let f_m = Tensor::from_slice(&[0f32, 0.0]).view([1, 2]);
-        let f_mi = Tensor::from_slice(&[1f32, 1.0]).view([1, 2]);
-        let g = Tensor::from_slice(&[-5f32, -5.0]).view([1, 2]);
-        let next = af.guided_update(0, 1, &f_m, &f_mi, &g, 10.0, 1.0);
-        assert!((0.0..=1.0).contains(&next));
-        // Eq. 6 by hand: dist = √2, ∇/‖∇‖ = -1/√2 each, ratio = √2·(-1/√2)/1 = -1 → |ε·(-1)|.
-        assert!((eq6_alpha(&f_m, &f_mi, &g, 0.3) - 0.3).abs() < 1e-6);
+        let next = af.guided_update(0, 1, 3.0, 1.0);
+        assert_eq!(next, 1.0);
+    }
+
+    #[test]
+    fn eq6_by_hand_and_its_direction() {
+        // f^{m2} = 0, f^{m1} = (1, 1): diff = (1, 1).
+        let f_m2 = Tensor::from_slice(&[0f32, 0.0]).view([1, 2]);
+        let f_m1 = Tensor::from_slice(&[1f32, 1.0]).view([1, 2]);
+        // ∇ = (−5, −5): the loss falls toward f^{m1}; cos(∇, diff) = −1 → α' = ε.
+        let down = Tensor::from_slice(&[-5f32, -5.0]).view([1, 2]);
+        assert!((eq6_alpha(&f_m2, &f_m1, &down, 0.3) - 0.3).abs() < 1e-6);
+        // ∇ = (−3, 0): cos = −1/√2 → α' = 0.5/√2.
+        let half = Tensor::from_slice(&[-3f32, 0.0]).view([1, 2]);
+        assert!((eq6_alpha(&f_m2, &f_m1, &half, 0.5) - 0.5 / 2f64.sqrt()).abs() < 1e-6);
+        // The loss rises toward f^{m1}: keep f^{m2} (α' = 0).
+        let up = Tensor::from_slice(&[5f32, 5.0]).view([1, 2]);
+        assert_eq!(eq6_alpha(&f_m2, &f_m1, &up, 0.3), 0.0);
+    }
+
+    #[test]
+    fn chain_recovers_weights_that_sum_to_one() {
+        let w = chain_weights(0.25, 0.8);
+        assert!((w[0] - 0.2).abs() < 1e-12 && (w[1] - 0.6).abs() < 1e-12 && (w[2] - 0.2).abs() < 1e-12);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        // Eq. 2 halves each peripheral's α: 0.2 → 0.4; 0.6 → 1.2, clamped to 1.
+        assert_eq!(pair_alphas_from_chain(w), [0.4, 1.0]);
     }
 }

@@ -83,6 +83,12 @@ impl Central {
         }
     }
 
+    /// The softmax head's logits for descriptors `f_CA^m [B, d]` (Eq. 6 differentiates the
+    /// head's loss with respect to them).
+    pub fn head_logits(&self, f_ca: &Tensor) -> Tensor {
+        self.head.forward(f_ca)
+    }
+
     /// `central` is this modality; `peripherals` the others, in the order given at `new`.
     pub fn forward(&self, central: &Modality<'_>, peripherals: &[Modality<'_>], train: bool) -> CentralOutput {
         let mut g = central.f.shallow_clone();

@@ -1,6 +1,7 @@
 //! Training and evaluation of the AMuSE model on real corpora (Section III-E), from the
 //! CLI: `amuse train`, `amuse eval`.
 
+pub mod af_learning;
 pub mod data;
 pub mod metrics;
 
@@ -13,6 +14,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::model::amuse::Amuse;
 use crate::model::batch::{Batch, UtteranceInput};
+use crate::model::config::FusionMode;
 use data::Corpus;
 use metrics::Report;
 
@@ -25,6 +27,8 @@ pub struct TrainOptions {
     pub lr: f64,
     pub weight_decay: f64,
     pub seed: u64,
+    /// The Eq. 6 update, used when the model's fusion is `FusionMode::Guided`.
+    pub af: af_learning::AfOptions,
 }
 
 impl Default for TrainOptions {
@@ -35,6 +39,7 @@ impl Default for TrainOptions {
             lr: 5e-4,
             weight_decay: 2e-4,
             seed: 7,
+            af: af_learning::AfOptions::default(),
         }
     }
 }
@@ -49,6 +54,8 @@ pub struct EpochLog {
     pub classification: f64,
     pub seconds: f64,
     pub dev_weighted_f1: Option<f64>,
+    /// The Eq. 6 update after this epoch (Guided fusion only).
+    pub af: Option<af_learning::AfStep>,
 }
 
 fn dims(model: &Amuse) -> [i64; 4] {
@@ -58,11 +65,13 @@ fn dims(model: &Amuse) -> [i64; 4] {
 
 /// Train on the union of `corpora` (batches never mix corpora, so dialogue structure is
 /// kept), evaluating on every `dev` corpus after each epoch; keeps in `vs` the weights of
-/// the epoch with the best mean dev weighted F1.
+/// the epoch with the best mean dev weighted F1. With `FusionMode::Guided`, α is set after
+/// each epoch by Eq. 6 from `pool`, a validation pool held aside from the training data.
 pub fn fit(
     model: &Amuse,
     vs: &mut nn::VarStore,
     corpora: &[&Corpus],
+    pool: &[&Corpus],
     dev: &[&Corpus],
     opts: &TrainOptions,
     on_epoch: &mut dyn FnMut(&EpochLog),
@@ -100,6 +109,8 @@ pub fn fit(
             sc += l.classification;
         }
         let nb = batches.len().max(1) as f64;
+        let af = (model.config.fusion == FusionMode::Guided && !pool.is_empty())
+            .then(|| af_learning::update(model, pool, &opts.af, &mut rng, vs.device()));
         let dev_f1 = (!dev.is_empty()).then(|| {
             dev.iter()
                 .map(|d| evaluate(model, d, vs.device()).weighted_f1)
@@ -125,6 +136,7 @@ pub fn fit(
             classification: sc / nb,
             seconds: started.elapsed().as_secs_f64(),
             dev_weighted_f1: dev_f1,
+            af,
         };
         on_epoch(&log);
         history.push(log);
