@@ -10,9 +10,11 @@ use clap::{Parser, Subcommand};
 
 use crate::device;
 
+pub mod ablate;
 pub mod analyze;
 pub mod bench;
 pub mod bench_speakers;
+pub mod bench_train;
 pub mod bench_transcribe;
 pub mod explain;
 pub mod features;
@@ -79,6 +81,14 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Evaluate a checkpoint: accuracy, weighted F1, per-class F1, confusion matrix.
     Eval(train::EvalArgs),
+    /// Ablations in the shape of Tables III–V: dev weighted F1 per fusion mode, focal γ or
+    /// number of MAN layers.
+    Ablate(ablate::AblateArgs),
+    /// Seconds per training epoch on MELD train from cached features.
+    BenchTrain {
+        #[arg(long, default_value_t = 1)]
+        epochs: usize,
+    },
     /// Explain one utterance's prediction by its words (LIME on the real model).
     Explain {
         /// The video (its transcript beside it).
@@ -194,6 +204,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => {
             let info = device::init(threads, cli.cpu);
             train::eval(&args, info.device())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ablate(args) => {
+            let info = device::init(threads, cli.cpu);
+            ablate::run(&args, info.device())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchTrain { epochs } => {
+            let info = device::init(threads, cli.cpu);
+            bench_train::run(epochs, info.device())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain {
