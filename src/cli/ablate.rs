@@ -131,14 +131,14 @@ pub fn run(args: &AblateArgs, device: Device) -> Result<()> {
     }
     let store = ModelStore::open_default()?;
     let enc = encoders(&store, AudioSource::Whisper)?;
-    let train_set = limited(load_corpus(&store, &enc, args.data, "train")?, args.limit);
-    let dev = limited(load_corpus(&store, &enc, args.data, "dev")?, args.limit);
+    let train_set = limited(load_corpus(&store, &enc, args.data, "train", None)?, args.limit);
+    let dev = limited(load_corpus(&store, &enc, args.data, "dev", None)?, args.limit);
     // Eq. 6 needs a validation pool held aside from train; every setting trains without it
     // so the rows see the same training data.
     let (train_set, pool) = hold_out(train_set, 0.1, 0);
     let mut train_sets = vec![train_set];
     if args.pairs && args.data == Dataset::Ravdess {
-        let meld = load_corpus(&store, &enc, Dataset::Meld, "train")?;
+        let meld = load_corpus(&store, &enc, Dataset::Meld, "train", None)?;
         train_sets.push(label_pairs(&train_sets[0], &meld, 0));
     }
     let refs: Vec<&Corpus> = train_sets.iter().collect();
@@ -170,6 +170,12 @@ pub fn run(args: &AblateArgs, device: Device) -> Result<()> {
                     log.dev_weighted_f1.unwrap_or(f64::NAN),
                     log.seconds
                 );
+                if let Some(af) = &log.af {
+                    eprintln!(
+                        "  Eq. 6: {} of {} pool utterances informative; α {:.3?}",
+                        af.informative, af.examined, af.alpha
+                    );
+                }
             })?;
             let f1: Vec<f64> = history.iter().filter_map(|h| h.dev_weighted_f1).collect();
             best.push(f1.iter().copied().fold(f64::NAN, f64::max));

@@ -16,7 +16,7 @@ use crate::train::{self, TrainOptions};
 pub fn run(epochs: usize, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
     let enc = encoders(&store, AudioSource::Whisper)?;
-    let (corpus, load) = train::time_it(|| load_corpus(&store, &enc, Dataset::Meld, "train"));
+    let (corpus, load) = train::time_it(|| load_corpus(&store, &enc, Dataset::Meld, "train", None));
     let corpus = corpus?;
     println!(
         "{}: {} dialogues, {} utterances (features loaded in {load:.1} s)",

@@ -21,6 +21,9 @@ pub enum Dataset {
     Meld,
     /// RAVDESS speech, actors 1–16 train / 17–20 dev.
     Ravdess,
+    /// IEMOCAP_full_release (give --iemocap PATH): text + audio, six classes; Sessions 1–4
+    /// train (a tenth of the dialogues as dev), Session 5 test.
+    Iemocap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,6 +89,9 @@ pub struct TrainArgs {
     /// Where to write the checkpoint (default: models/amuse).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The IEMOCAP_full_release folder (with --data iemocap).
+    #[arg(long)]
+    pub iemocap: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,6 +113,9 @@ pub struct EvalArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The IEMOCAP_full_release folder (with --data iemocap).
+    #[arg(long)]
+    pub iemocap: Option<PathBuf>,
 }
 
 pub(crate) struct Encs {
@@ -115,21 +124,36 @@ pub(crate) struct Encs {
     sound: Option<SoundEncoder>,
 }
 
-pub(crate) fn load_corpus(store: &ModelStore, enc: &Encs, set: Dataset, split: &str) -> Result<Corpus> {
+fn audio_ref(enc: &Encs) -> Result<AudioEncoderRef<'_>> {
+    Ok(match (&enc.speech, &enc.sound) {
+        (Some(s), _) => AudioEncoderRef::Whisper(s),
+        (None, Some(s)) => AudioEncoderRef::Aisfx(s),
+        _ => bail!("no audio encoder loaded"),
+    })
+}
+
+pub(crate) fn load_corpus(
+    store: &ModelStore,
+    enc: &Encs,
+    set: Dataset,
+    split: &str,
+    iemocap: Option<&std::path::Path>,
+) -> Result<Corpus> {
     match set {
         Dataset::Meld => data::meld(store, &enc.text, split),
+        Dataset::Iemocap => {
+            let Some(root) = iemocap else {
+                bail!("--data iemocap needs --iemocap PATH (the IEMOCAP_full_release folder)")
+            };
+            crate::train::iemocap::corpus(store, &enc.text, &audio_ref(enc)?, root, split)
+        }
         Dataset::Ravdess => {
             let actors = match split {
                 "train" => 1..=16,
                 "dev" => 17..=20,
                 other => bail!("RAVDESS splits here are train (actors 1–16) and dev (17–20), not {other}"),
             };
-            let audio = match (&enc.speech, &enc.sound) {
-                (Some(s), _) => AudioEncoderRef::Whisper(s),
-                (None, Some(s)) => AudioEncoderRef::Aisfx(s),
-                _ => bail!("no audio encoder loaded"),
-            };
-            data::ravdess(store, &enc.text, &audio, actors)
+            data::ravdess(store, &enc.text, &audio_ref(enc)?, actors)
         }
     }
 }
@@ -153,7 +177,16 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
     } else {
         AudioSource::Whisper
     };
+    let iemocap = args.data.contains(&Dataset::Iemocap);
+    if iemocap && args.data.len() > 1 {
+        bail!("IEMOCAP's six classes cannot be trained together with MELD's/RAVDESS's seven: use --data iemocap alone");
+    }
     let config = Config {
+        classes: if iemocap {
+            crate::train::iemocap::CLASSES.len() as i64
+        } else {
+            7
+        },
         hidden: args.hidden,
         man_layers: args.man_layers,
         gamma: args.gamma,
@@ -170,7 +203,7 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
     let mut dev_sets = Vec::new();
     let mut pool = Vec::new();
     for &set in &args.data {
-        let corpus = load_corpus(&store, &enc, set, "train")?;
+        let corpus = load_corpus(&store, &enc, set, "train", args.iemocap.as_deref())?;
         if args.fusion == Fusion::Eq6 {
             let (rest, held) = crate::train::af_learning::hold_out(corpus, args.af_pool, args.seed);
             train_sets.push(rest);
@@ -178,7 +211,7 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         } else {
             train_sets.push(corpus);
         }
-        dev_sets.push(load_corpus(&store, &enc, set, "dev")?);
+        dev_sets.push(load_corpus(&store, &enc, set, "dev", args.iemocap.as_deref())?);
     }
     if args.pairs && args.data.contains(&Dataset::Meld) && args.data.contains(&Dataset::Ravdess) {
         let meld = args.data.iter().position(|d| *d == Dataset::Meld).expect("checked");
@@ -241,7 +274,7 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
             dev_sets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" + ")
         ),
         dev_scores: serde_json::Value::Object(scores),
-        modalities: if args.data.contains(&Dataset::Ravdess) {
+        modalities: if args.data.contains(&Dataset::Ravdess) || iemocap {
             vec!["text".into(), "audio".into()]
         } else {
             vec!["text".into()]
@@ -259,7 +292,18 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     let dir = checkpoint::default_dir();
     let loaded = checkpoint::load(&dir, device)?;
     let enc = encoders(&store, loaded.info.config.audio_source)?;
-    let mut corpus = load_corpus(&store, &enc, args.data, &args.split)?;
+    let six = loaded.info.config.classes == crate::train::iemocap::CLASSES.len() as i64;
+    if six != (args.data == Dataset::Iemocap) {
+        bail!(
+            "the checkpoint {} predicts {} classes but {:?} is labelled with {}: evaluate an IEMOCAP \
+             checkpoint (amuse train --data iemocap --out DIR) on IEMOCAP, with --checkpoint DIR",
+            dir.display(),
+            loaded.info.config.classes,
+            args.data,
+            if args.data == Dataset::Iemocap { 6 } else { 7 }
+        );
+    }
+    let mut corpus = load_corpus(&store, &enc, args.data, &args.split, args.iemocap.as_deref())?;
     // Modalities the checkpoint was not trained on are masked out, as in the viewer.
     let mut without = args.without.clone();
     for m in ["text", "audio", "visual"] {
@@ -280,6 +324,20 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
         }
     }
     let report = train::evaluate(&loaded.model, &corpus, device);
+    if six {
+        // MELD's class names do not apply: the figures with IEMOCAP's names.
+        let per_class: Vec<(String, f64)> = crate::train::iemocap::CLASSES
+            .iter()
+            .zip(&report.per_class_f1)
+            .map(|(n, (_, f))| ((*n).to_owned(), *f))
+            .collect();
+        let v = serde_json::json!({
+            "n": report.n, "accuracy": report.accuracy, "weighted_f1": report.weighted_f1,
+            "per_class_f1": per_class,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -46,7 +46,7 @@ fn corpus_cache(name: &str, key: &str) -> PathBuf {
         .join(format!("{name}-{}.safetensors", &key[..16]))
 }
 
-fn bar(len: usize, what: &str) -> ProgressBar {
+pub(crate) fn bar(len: usize, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len as u64);
     pb.set_style(
         ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} {eta}")
@@ -58,7 +58,12 @@ fn bar(len: usize, what: &str) -> ProgressBar {
 }
 
 /// Load (or compute and cache) per-utterance tensors `u{i}` for `n` items.
-fn cached(name: &str, key: &str, n: usize, compute: impl FnOnce() -> Result<Vec<Tensor>>) -> Result<Vec<Tensor>> {
+pub(crate) fn cached(
+    name: &str,
+    key: &str,
+    n: usize,
+    compute: impl FnOnce() -> Result<Vec<Tensor>>,
+) -> Result<Vec<Tensor>> {
     let path = corpus_cache(name, key);
     if let Ok(list) = Tensor::read_safetensors(&path) {
         let mut map: std::collections::HashMap<String, Tensor> = list.into_iter().collect();
@@ -134,7 +139,7 @@ pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpu
     })
 }
 
-fn store_key(store: &ModelStore, names: &[&str]) -> String {
+pub(crate) fn store_key(store: &ModelStore, names: &[&str]) -> String {
     names
         .iter()
         .map(|n| {
@@ -246,7 +251,7 @@ impl AudioEncoderRef<'_> {
         }
     }
 
-    fn encode_file(&self, path: &Path) -> Result<Tensor> {
+    pub(crate) fn encode_file(&self, path: &Path) -> Result<Tensor> {
         match self {
             AudioEncoderRef::Whisper(e) => e.encode(&decode::audio(path, 0.0, f64::INFINITY, 16_000)?),
             AudioEncoderRef::Aisfx(e) => e.encode(&decode::audio(

@@ -3,6 +3,7 @@
 
 pub mod af_learning;
 pub mod data;
+pub mod iemocap;
 pub mod metrics;
 
 use anyhow::Result;
