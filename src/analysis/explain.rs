@@ -7,21 +7,32 @@
 //! included); identical perturbations are evaluated once and the other utterances'
 //! features are reused, not recomputed.
 
+use std::cell::Cell;
+use std::time::Instant;
+
 use anyhow::{anyhow, Result};
 use serde::{Deserialize, Serialize};
 
+use super::in_context::InContext;
+pub use super::in_context::Timing;
 use super::Analyzer;
 use crate::emotion::Emotion;
 use crate::explain::lime::{Labels, LimeConfig};
 use crate::explain::text::explain_text;
 use crate::features::extract::{CancelToken, Cancelled, UtteranceFeatures};
 use crate::media::transcript::Dialogue;
-use crate::model::batch::{Batch, UtteranceInput};
-use crate::model::context::{speaker_sequences, Sequences};
-use tch::Tensor;
+use crate::model::batch::UtteranceInput;
 
 /// Samples of the interactive default (the reference uses 5000).
 pub const INTERACTIVE_SAMPLES: usize = 300;
+
+/// Distinct perturbed transcripts handed to the encoder at once: MPNet sorts them by token
+/// count and pads per batch, so one large group pads less than several small ones (measured
+/// with `amuse bench --lime --batch-sizes`: all at once beat groups of 128).
+pub const CLASSIFIER_BATCH: usize = 1024;
+
+/// Transcripts per MPNet forward pass (see [`CLASSIFIER_BATCH`]).
+pub const MPNET_BATCH: usize = 64;
 
 /// A word-level explanation ready to draw: the utterance split into pieces, each with the
 /// weight of its word (positive supports the explained label, negative detracts).
@@ -55,77 +66,52 @@ impl Analyzer {
         seed: u64,
         cancel: &CancelToken,
     ) -> Result<WordExplanation> {
-        let started = std::time::Instant::now();
-        let inputs = self.inputs(dialogue, features);
         let text = &dialogue
             .utterances
             .get(i)
-            .ok_or_else(|| anyhow!("no utterance {i}"))?
+            .ok_or_else(|| anyhow!("no utterance {}", i + 1))?
             .text;
-        let label = match label {
-            Some(l) => l,
-            None => {
-                let (probs, _) = self.predict_inputs(&inputs);
-                Emotion::from_index(crate::train::argmax(&probs[i].map(f64::from))).unwrap_or(Emotion::Neutral)
-            }
-        };
-        let c = &self.model.info.config;
-        let dims = [c.text_dim, c.audio_dim, c.face_dim, c.back_dim];
-        // The other utterances' descriptors are computed once; each perturbed transcript
-        // re-runs only utterance i's encoders, then the (cheap) context classifier.
-        let n = inputs.len() as i64;
-        let base = tch::no_grad(|| {
-            self.model
-                .model
-                .encode(&Batch::new(&[inputs.as_slice()], dims, self.device), false)
-                .fused
-        });
-        let names: Vec<Option<String>> = inputs.iter().map(|u| u.speaker.clone()).collect();
+        let inputs = self.inputs(dialogue, features);
+        let (e, _) = self.explain_words_of(&inputs, text, i, label, samples, seed, cancel)?;
+        Ok(e)
+    }
+
+    /// As [`Self::explain_words`], on prepared model inputs (e.g. a MELD dev dialogue of the
+    /// corpus loader) with utterance `i`'s transcript `text`; also says where the time went.
+    #[allow(clippy::too_many_arguments)]
+    pub fn explain_words_of(
+        &self,
+        inputs: &[UtteranceInput],
+        text: &str,
+        i: usize,
+        label: Option<Emotion>,
+        samples: usize,
+        seed: u64,
+        cancel: &CancelToken,
+    ) -> Result<(WordExplanation, Timing)> {
+        let started = Instant::now();
+        let context = InContext::new(self, inputs, i)?;
+        let label = context.label(label);
+        let encode = Cell::new(0.0);
         let classifier = |texts: &[String]| -> Result<Vec<Vec<f64>>> {
             cancel.check()?;
+            let t = Instant::now();
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             let encoded = self.encoders.text.encode(&refs)?;
-            let u = &inputs[i];
-            let variants: Vec<Vec<UtteranceInput>> = encoded
+            encode.set(encode.get() + t.elapsed().as_secs_f64());
+            let variants = encoded
                 .into_iter()
-                .map(|f| {
-                    vec![UtteranceInput {
-                        text: Some(f.tokens),
-                        audio: u.audio.as_ref().map(|t| t.shallow_clone()),
-                        face: u.face.as_ref().map(|t| t.shallow_clone()),
-                        back: u.back.as_ref().map(|t| t.shallow_clone()),
-                        speaker: u.speaker.clone(),
-                        label: None,
-                    }]
+                .map(|f| UtteranceInput {
+                    text: Some(f.tokens),
+                    ..context.original()
                 })
                 .collect();
-            let b = variants.len() as i64;
-            let refs: Vec<&[UtteranceInput]> = variants.iter().map(Vec::as_slice).collect();
-            let probs = tch::no_grad(|| {
-                let own = self
-                    .model
-                    .model
-                    .encode(&Batch::new(&refs, dims, self.device), false)
-                    .fused;
-                let rows = Tensor::arange(b, (tch::Kind::Int64, self.device)) * n + i as i64;
-                let all = base.repeat([b, 1]).index_copy(0, &rows, &own);
-                let dialogues = Sequences((0..b).map(|k| (k * n..(k + 1) * n).collect()).collect());
-                let speakers = Sequences((0..b).flat_map(|k| speaker_sequences(&names, k * n)).collect());
-                self.model
-                    .model
-                    .classify(&all, &dialogues, &speakers)
-                    .index_select(0, &rows)
-                    .softmax(-1, tch::Kind::Float)
-            });
-            let rows: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(probs.to_device(tch::Device::Cpu)).unwrap_or_default();
-            Ok(rows
-                .into_iter()
-                .map(|r| r.into_iter().map(f64::from).collect())
-                .collect())
+            context.classify(variants)
         };
         let cfg = LimeConfig {
             num_samples: samples.max(2),
             seed,
+            batch_size: CLASSIFIER_BATCH,
             ..LimeConfig::text()
         };
         let result = explain_text(text, &Labels::Given(vec![label.index()]), &cfg, classifier);
@@ -138,24 +124,35 @@ impl Analyzer {
             .first()
             .ok_or_else(|| anyhow!("LIME returned no explanation"))?;
         let words = result.features.words();
-        let weight_of = |f: usize| exp.weights.iter().find(|(k, _)| *k == f).map(|(_, w)| *w);
         let pieces = result
             .features
             .pieces()
             .iter()
-            .map(|(range, feature)| (text[range.clone()].to_owned(), feature.and_then(weight_of)))
+            .map(|(range, feature)| {
+                let weight = feature.and_then(|f| exp.weights.iter().find(|(k, _)| *k == f).map(|(_, w)| *w));
+                (text[range.clone()].to_owned(), weight)
+            })
             .collect();
-        Ok(WordExplanation {
-            utterance: i,
-            label,
-            pieces,
-            top: exp.weights.iter().map(|(f, w)| (words[*f].clone(), *w)).collect(),
-            intercept: exp.intercept,
-            score: exp.score,
-            local_pred: exp.local_pred,
-            samples: cfg.num_samples,
-            evaluated: result.neighbourhood.evaluated,
-            seconds: started.elapsed().as_secs_f64(),
-        })
+        let seconds = started.elapsed().as_secs_f64();
+        let timing = Timing {
+            encode: encode.get(),
+            model: context.model_seconds.get(),
+            total: seconds,
+        };
+        Ok((
+            WordExplanation {
+                utterance: i,
+                label,
+                pieces,
+                top: exp.weights.iter().map(|(f, w)| (words[*f].clone(), *w)).collect(),
+                intercept: exp.intercept,
+                score: exp.score,
+                local_pred: exp.local_pred,
+                samples: cfg.num_samples,
+                evaluated: result.neighbourhood.evaluated,
+                seconds,
+            },
+            timing,
+        ))
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod agreement;
 pub mod explain;
+pub mod explain_audio;
 pub mod explain_face;
+mod in_context;
 pub mod result;
 pub mod summary;
 pub mod voices;
@@ -67,7 +69,11 @@ impl Analyzer {
     /// Load everything from `models/` (clear errors when something is missing).
     pub fn load(device: Device) -> Result<Self> {
         let store = ModelStore::open_default()?;
-        let encoders = Encoders::load(&store, device)?;
+        let mut encoders = Encoders::load(&store, device)?;
+        // LIME hands MPNet hundreds of perturbed transcripts sorted by token count: batches
+        // of 64 were the fastest of 8/16/32/64 per transcript (`amuse bench --lime
+        // --batch-sizes`); a dialogue's own utterances are too few for it to matter.
+        encoders.text.batch_size = explain::MPNET_BATCH;
         let dir = checkpoint::default_dir();
         let model = checkpoint::load(&dir, device)?;
         Ok(Self {

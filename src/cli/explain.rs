@@ -91,6 +91,9 @@ pub enum Modality {
     /// Facial regions (where the paper's AUs act) of the speaker's face, through the
     /// expression CNN.
     Face,
+    /// 0.5 s time segments of the utterance's audio, silenced, re-encoded by the audio
+    /// encoder and pushed through the full model.
+    Audio,
 }
 
 /// `amuse explain --modality face`: the facial regions behind the expression the CNN reads
@@ -125,6 +128,51 @@ pub fn face(
     if let (Some(path), Some(overlay)) = (png, e.overlay(&frame)) {
         crate::fsutil::write_atomic_with(path, |tmp| overlay.save(tmp).map_err(std::io::Error::other))?;
         println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `amuse explain --modality audio`: the time segments of the utterance's audio that push
+/// the model's prediction (silenced segments, re-encoded, through the full model).
+pub fn audio(analyzer: &Analyzer, video: &Path, utterance: usize, samples: usize, seed: u64) -> Result<()> {
+    let job = job_with(video, utterance)?;
+    let (features, _) = analyzer.features(
+        job.video.as_deref(),
+        &job.dialogue,
+        &mut |_| {},
+        &CancelToken::default(),
+    )?;
+    let cancel = CancelToken::default();
+    let (e, t) = analyzer.explain_audio(
+        video,
+        &job.dialogue,
+        &features,
+        utterance - 1,
+        None,
+        samples,
+        seed,
+        &cancel,
+    )?;
+    let u = &job.dialogue.utterances[utterance - 1];
+    println!("#{utterance} {}: “{}”", u.speaker.as_deref().unwrap_or("?"), u.text);
+    println!(
+        "explaining: {} (intercept {:.4}, local prediction {:.4}, weighted R² {:.3})",
+        e.label, e.intercept, e.local_pred, e.score
+    );
+    println!(
+        "{} samples, {} distinct silencing patterns, {:.2} s (audio encoder {:.2} s, model {:.2} s)",
+        e.samples, e.evaluated, e.seconds, t.encode, t.model
+    );
+    println!("{:<17} {:>9}", "segment (s)", "weight");
+    for s in &e.segments {
+        let span = format!("{:.2}–{:.2}", s.start, s.end);
+        match s.weight {
+            Some(w) => println!(
+                "{span:<17} {w:>+9.4}  {}",
+                if w >= 0.0 { "supports" } else { "against" }
+            ),
+            None => println!("{span:<17} {:>9}", "—"),
+        }
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::device;
 pub mod ablate;
 pub mod analyze;
 pub mod bench;
+pub mod bench_lime;
 pub mod bench_speakers;
 pub mod bench_train;
 pub mod bench_transcribe;
@@ -125,6 +126,21 @@ pub enum Command {
         /// video's transcript.
         #[arg(long)]
         transcribe: bool,
+        /// Instead: seconds per LIME word explanation on MELD dev (MPNet / model / engine).
+        #[arg(long)]
+        lime: bool,
+        /// With --lime: sample counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "5000")]
+        samples: Vec<usize>,
+        /// With --lime: utterances per group (with --stability: in total).
+        #[arg(long, default_value_t = 3)]
+        utterances: usize,
+        /// With --lime: top-5 agreement of two seeds at each --samples count.
+        #[arg(long)]
+        stability: bool,
+        /// With --lime: instead, compare these MPNet batch sizes (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        batch_sizes: Vec<usize>,
     },
     /// Transcribe a video without subtitles (Whisper tiny.en) and print the utterances.
     Transcribe {
@@ -230,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match modality {
                 explain::Modality::Text => explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?,
                 explain::Modality::Face => explain::face(&analyzer, &video, utterance, samples, seed, png.as_deref())?,
+                explain::Modality::Audio => explain::audio(&analyzer, &video, utterance, samples, seed)?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -238,6 +255,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             repeats,
             speakers,
             transcribe,
+            lime,
+            samples,
+            utterances,
+            stability,
+            batch_sizes,
         } => {
             let info = device::init(threads, cli.cpu);
             println!("device: {} ({})", info.name, info.cuda_note);
@@ -250,7 +272,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bench_speakers::run(&crate::manifest::ModelStore::open_default()?, info.device())?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let analyzer = crate::analysis::Analyzer::load(info.device())?;
+            let mut analyzer = crate::analysis::Analyzer::load(info.device())?;
+            if lime {
+                let opts = bench_lime::Options {
+                    samples,
+                    utterances,
+                    stability,
+                    batch_sizes,
+                };
+                bench_lime::run(&mut analyzer, &opts)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             bench::run(&analyzer, &video.unwrap_or_else(crate::app::demo_video), repeats)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -12,8 +12,10 @@
 //!   weighted R², local prediction) plus batched, de-duplicated evaluation of a classifier.
 //! - [`text`]: words as features (`\W+` splitting, bag of words), perturbation by removal.
 //! - [`image`]: superpixels (SLIC) as features, perturbation by mean-colour fill, overlays.
+//! - [`audio`]: time segments of an utterance's audio as features, perturbation by silence.
 //! - [`face_regions`]: facial regions where the paper's action units act, from landmarks.
 
+pub mod audio;
 pub mod face_regions;
 pub mod image;
 pub mod lime;
