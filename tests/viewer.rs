@@ -1,6 +1,7 @@
 //! The viewer driven headless with egui_kittest on the real demo dialogue: the analysis runs
 //! on the worker thread while frames keep coming, can be cancelled, and the results can be
-//! stepped through and their overlays toggled.
+//! stepped through and their overlays toggled; the video plays (on the wall clock when there
+//! is no sound card), the selection follows the playhead, and seeking selects.
 
 mod common;
 
@@ -138,4 +139,70 @@ fn open_cancel_reopen_step_and_toggle() {
         let u = &result.utterances[i];
         u.label.is_some_and(|l| l != u.predicted())
     }));
+    h.state_mut().state.filter.disagreements_only = false;
+
+    // 6. Seeking to an utterance's start (the seek bar) selects it and shows that frame.
+    let u5 = result.utterances[5].clone();
+    h.state_mut().state.seek(u5.start);
+    assert_eq!(h.state().state.selected, Some(5));
+    step_until(&mut h, Duration::from_secs(60), |app| {
+        app.playback
+            .frame
+            .as_ref()
+            .is_some_and(|(t, _)| (t - u5.start).abs() < 0.1)
+    });
+    assert!(h.state().state.video_view);
+
+    // 7. Space plays: the playhead advances with the clock, frames follow, Space pauses.
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    assert!(h.state().state.playing);
+    let played = Instant::now();
+    step_until(&mut h, Duration::from_secs(60), |app| {
+        app.state.playhead > u5.start + 0.5
+    });
+    let (shown, _) = h.state().playback.frame.clone().expect("a frame is shown");
+    assert!(
+        shown > u5.start + 0.2,
+        "the picture follows the playhead: frame at {shown:.2}s"
+    );
+    let wall = played.elapsed().as_secs_f64();
+    let moved = h.state().state.playhead - u5.start;
+    assert!(
+        moved <= wall + 0.3,
+        "the playhead ran ahead of the clock: {moved:.2}s in {wall:.2}s"
+    );
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    assert!(!h.state().state.playing);
+    let paused = h.state().state.playhead;
+    std::thread::sleep(Duration::from_millis(300));
+    h.run_steps(2);
+    assert!((h.state().state.playhead - paused).abs() < 1e-6, "paused means paused");
+
+    // 8. Playing across an utterance's end selects the next one.
+    h.state_mut().state.seek(u5.end - 0.3);
+    h.key_press(egui::Key::Space);
+    step_until(&mut h, Duration::from_secs(60), |app| app.state.selected == Some(6));
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+
+    // 9. Selecting an utterance (table, timeline, keys) seeks the player to its start.
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().state.selected, Some(7));
+    assert!((h.state().state.playhead - result.utterances[7].start).abs() < 1e-6);
+
+    // 10. Overlays: the face regions (on by default) and the superpixels switch on and off.
+    h.key_press(egui::Key::Period);
+    h.run_steps(2);
+    assert!(!h.state().state.video_view, "frame keys show the keyframes");
+    step_until(&mut h, Duration::from_secs(60), |app| !app.state.frames.is_empty());
+    h.run_steps(2);
+    h.get_by_label("superpixels").click();
+    h.run_steps(2);
+    assert!(h.state().state.overlays.superpixels);
+    h.get_by_label("face regions").click();
+    h.run_steps(2);
+    assert!(!h.state().state.overlays.face_regions);
 }

@@ -7,10 +7,15 @@
 pub mod annotate;
 pub mod audio;
 pub mod face;
+pub mod frame_log;
+pub mod navigate;
+pub mod overlays;
 pub mod panels;
+pub mod playback;
 pub mod present;
 pub mod state;
 pub mod ui;
+pub mod video;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -35,8 +40,12 @@ pub fn demo_video() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_dialogue.mp4")
 }
 
+/// When [`run`] was called (the cold-start figure of `AMUSE_FRAME_LOG`).
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// Open the viewer window and run until it is closed.
 pub fn run(options: Options) -> anyhow::Result<()> {
+    STARTED.get_or_init(std::time::Instant::now);
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("AMuSE viewer")

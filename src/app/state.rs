@@ -34,6 +34,10 @@ pub struct Filter {
 pub struct Overlays {
     pub faces: bool,
     pub landmarks: bool,
+    /// The face explanation's regions tinted by their LIME weights.
+    pub face_regions: bool,
+    /// SLIC superpixels of the background (off by default: computed on demand).
+    pub superpixels: bool,
 }
 
 impl Default for Overlays {
@@ -41,6 +45,8 @@ impl Default for Overlays {
         Self {
             faces: true,
             landmarks: true,
+            face_regions: true,
+            superpixels: false,
         }
     }
 }
@@ -72,13 +78,18 @@ pub struct AppState {
     pub recent: Vec<PathBuf>,
     /// Keyframes of the selected utterance (tag = utterance index).
     pub frames: Vec<ShownFrame>,
-    frames_tag: Option<u64>,
+    pub(super) frames_tag: Option<u64>,
     /// Bumped whenever `frames` changes (so textures are re-uploaded).
     pub frames_generation: u64,
     /// Index into `frames` being shown.
     pub frame_index: usize,
-    /// Playback of the selected utterance: start instant.
-    pub playing_since: Option<std::time::Instant>,
+    /// Playback (see `navigate` and `playback`): the playhead in seconds, whether playing,
+    /// a seek for the player to carry out, and whether the centre shows the played video
+    /// (else the selected utterance's keyframes).
+    pub playhead: f64,
+    pub playing: bool,
+    pub seek_request: Option<f64>,
+    pub video_view: bool,
     pub worker: Worker,
     /// Word explanations received, by utterance.
     pub explanations: HashMap<usize, crate::analysis::explain::WordExplanation>,
@@ -112,7 +123,10 @@ impl AppState {
             frames_tag: None,
             frames_generation: 0,
             frame_index: 0,
-            playing_since: None,
+            playhead: 0.0,
+            playing: false,
+            seek_request: None,
+            video_view: false,
             worker,
             explanations: HashMap::new(),
             explaining: None,
@@ -230,6 +244,8 @@ impl AppState {
         self.annotator.close();
         self.explaining = None;
         self.selected = None;
+        self.playhead = 0.0;
+        self.video_view = false;
         self.frames.clear();
         self.frames_tag = None;
         self.messages.clear();
@@ -318,65 +334,6 @@ impl AppState {
         };
         let voices: Vec<Option<Vec<f32>>> = r.utterances.iter().map(|u| u.voice.clone()).collect();
         speakers::find(&voices, target)
-    }
-
-    /// Select an utterance and fetch its keyframes.
-    pub fn select(&mut self, i: usize) {
-        let Some(r) = &self.result else { return };
-        let Some(u) = r.utterances.get(i) else { return };
-        let times = u.keyframe_times.clone();
-        self.selected = Some(i);
-        self.frame_index = 0;
-        if let (Some(video), false, false) = (&self.file, times.is_empty(), self.faces.contains_key(&i)) {
-            self.faces.insert(i, super::face::FaceState::Pending);
-            self.worker.send(Command::ExplainFace {
-                utterance: i,
-                video: video.clone(),
-                times: times.clone(),
-            });
-        }
-        if !self.explanations.contains_key(&i) {
-            self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
-        }
-        self.playing_since = None;
-        if let (Some(video), false) = (&self.file, times.is_empty()) {
-            self.frames_tag = Some(i as u64);
-            self.frames.clear();
-            self.worker.send(Command::Frames {
-                times,
-                video: video.clone(),
-                max_side: 640,
-                tag: i as u64,
-            });
-        } else {
-            self.frames.clear();
-        }
-    }
-
-    /// Move the selection by `delta` among visible utterances.
-    pub fn step(&mut self, delta: i64) {
-        let visible = self.visible();
-        if visible.is_empty() {
-            return;
-        }
-        let pos = self.selected.and_then(|s| visible.iter().position(|&v| v == s));
-        let next = match pos {
-            None => 0,
-            Some(p) => (p as i64 + delta).clamp(0, visible.len() as i64 - 1) as usize,
-        };
-        self.select(visible[next]);
-    }
-
-    pub fn select_first(&mut self) {
-        if let Some(&i) = self.visible().first() {
-            self.select(i);
-        }
-    }
-
-    pub fn select_last(&mut self) {
-        if let Some(&i) = self.visible().last() {
-            self.select(i);
-        }
     }
 
     /// Overall progress in [0, 1] and a rough ETA (seconds) of the running analysis.

@@ -1,7 +1,7 @@
 //! The viewer's layout, keyboard and menus; panels draw themselves (see `panels`).
 
-use super::audio::AudioOut;
 use super::panels::{self, keyframe::Textures};
+use super::playback::Playback;
 use super::state::{AppState, Level};
 use super::worker::Worker;
 use super::Options;
@@ -10,12 +10,13 @@ pub struct ViewerApp {
     pub state: AppState,
     pub present: super::present::Presentation,
     textures: Textures,
-    audio: AudioOut,
+    pub playback: Playback,
     trajectory_of: Option<String>,
     /// Recent frame times (seconds), for the status bar.
     frame_times: Vec<f32>,
     last_frame: Option<std::time::Instant>,
     pub frames_drawn: u64,
+    frame_log: Option<super::frame_log::FrameLog>,
 }
 
 impl ViewerApp {
@@ -39,11 +40,14 @@ impl ViewerApp {
         Self {
             state,
             textures: Textures::default(),
-            audio: AudioOut::start(),
+            playback: Playback::start(ctx.clone()),
             trajectory_of: None,
             frame_times: Vec::new(),
             last_frame: None,
             frames_drawn: 0,
+            frame_log: super::frame_log::FrameLog::from_env(
+                super::STARTED.get().copied().unwrap_or_else(std::time::Instant::now),
+            ),
             present: Default::default(),
         }
     }
@@ -94,7 +98,8 @@ impl ViewerApp {
         // ELAN habit: , and . step frame by frame (here: through the utterance's keyframes).
         let (back, forward) = ctx.input(|i| (i.key_pressed(Key::Comma), i.key_pressed(Key::Period)));
         if back || forward {
-            self.state.playing_since = None;
+            self.playback.pause();
+            self.state.video_view = false;
             let last = self.state.frames.len().saturating_sub(1);
             self.state.frame_index = match forward {
                 true => (self.state.frame_index + 1).min(last),
@@ -103,39 +108,53 @@ impl ViewerApp {
         }
     }
 
-    fn toggle_play(&mut self) {
-        if self.state.playing_since.is_some() {
-            self.state.playing_since = None;
-            self.audio.stop();
+    /// `AMUSE_FRAME_LOG`: record the frame, repaint continuously, play the video once the
+    /// predictions are in, close when the figures are written.
+    fn log_frame(&mut self, ctx: &egui::Context, cpu: Option<f32>) {
+        let predicted = self.state.result.is_some();
+        let Some(log) = &mut self.frame_log else { return };
+        if log.frame(cpu, self.state.running, predicted, self.playback.playing()) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
-        let (Some(file), Some(r), Some(i)) = (&self.state.file, &self.state.result, self.state.selected) else {
-            return;
-        };
-        let u = &r.utterances[i];
-        self.audio.play(file.clone(), u.start, u.end);
-        self.state.playing_since = Some(std::time::Instant::now());
+        ctx.request_repaint();
+        if predicted && !log.autoplayed {
+            log.autoplayed = true;
+            self.toggle_play();
+        }
     }
 
-    /// Advance the keyframe shown while playing; auto-advance at the end of the utterance.
-    fn tick_playback(&mut self, ctx: &egui::Context) {
-        let (Some(since), Some(r), Some(i)) = (self.state.playing_since, &self.state.result, self.state.selected)
-        else {
-            return;
-        };
-        let u = &r.utterances[i];
-        let t = u.start + since.elapsed().as_secs_f64();
-        let k = self.state.frames.iter().rposition(|f| f.time <= t).unwrap_or(0);
-        self.state.frame_index = k;
-        if t >= u.end {
-            self.state.playing_since = None;
-            // Presenting: carry on with the next utterance.
-            if self.present.on && self.state.visible().last() != Some(&i) {
-                self.state.step(1);
-                self.toggle_play();
-            }
+    fn toggle_play(&mut self) {
+        if self.playback.playing() {
+            self.playback.pause();
         } else {
-            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            self.playback.play();
+            self.state.video_view = true;
+        }
+        self.state.playing = self.playback.playing();
+    }
+
+    /// Carry out seeks asked for by the panels, advance the playback, and select the
+    /// utterance under the playhead while playing.
+    fn tick_playback(&mut self, ctx: &egui::Context) {
+        if self.state.file.is_some() && self.state.file.as_deref() != self.playback.file() {
+            if let Some(f) = self.state.file.clone() {
+                self.playback.open(&f);
+            }
+        }
+        if let Some(t) = self.state.seek_request.take() {
+            self.playback.seek(t);
+        }
+        let t = self.playback.tick(ctx);
+        if let Some(e) = self.playback.error.take() {
+            self.state.message(Level::Warning, format!("playback: {e}"));
+        }
+        self.state.playing = self.playback.playing();
+        if self.state.playing || self.state.video_view {
+            self.state.playhead = t;
+        }
+        if self.state.playing {
+            self.state.follow_playhead();
         }
     }
 
@@ -267,7 +286,8 @@ impl ViewerApp {
 }
 
 impl eframe::App for ViewerApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.log_frame(ui.ctx(), frame.info().cpu_usage);
         let now = std::time::Instant::now();
         if let Some(last) = self.last_frame.replace(now) {
             self.frame_times.push((now - last).as_secs_f32());
@@ -277,7 +297,7 @@ impl eframe::App for ViewerApp {
         }
         self.frames_drawn += 1;
         self.state.poll();
-        while let Ok(e) = self.audio.errors.try_recv() {
+        while let Ok(e) = self.playback.audio.errors.try_recv() {
             self.state.message(Level::Warning, e);
         }
         let ctx = ui.ctx().clone();
@@ -332,23 +352,15 @@ impl eframe::App for ViewerApp {
             });
         self.present.panel_rect = Some(explain.response.rect);
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            ui.horizontal(|ui| {
-                let playing = self.state.playing_since.is_some();
-                if ui
-                    .button(if playing { "Pause" } else { "Play" })
-                    .on_hover_text("Space")
-                    .clicked()
-                {
-                    self.toggle_play();
+            if panels::transport::show(ui, &mut self.state, self.playback.duration).is_some() {
+                self.toggle_play();
+            }
+            match (&self.playback.frame, self.state.video_view) {
+                (Some((time, tex)), true) => {
+                    panels::keyframe::show_video(ui, &mut self.state, &mut self.textures, tex, *time)
                 }
-                if ui.button("Prev").on_hover_text("previous utterance (←)").clicked() {
-                    self.state.step(-1);
-                }
-                if ui.button("Next").on_hover_text("next utterance (→)").clicked() {
-                    self.state.step(1);
-                }
-            });
-            panels::keyframe::show(ui, &mut self.state, &mut self.textures);
+                _ => panels::keyframe::show(ui, &mut self.state, &mut self.textures),
+            }
         });
     }
 }

@@ -156,6 +156,19 @@ impl Worker {
         }
     }
 
+    /// A worker that does nothing: for drawing stored results (snapshot tests), where no
+    /// analysis runs. Commands are dropped and no message ever arrives.
+    pub fn idle() -> Self {
+        let (_, rx) = channel();
+        Self {
+            tx: None,
+            frames_tx: None,
+            threads: Vec::new(),
+            rx,
+            cancel: CancelToken::default(),
+        }
+    }
+
     /// Ask the running analysis to stop (it stops at the next utterance).
     pub fn cancel(&self) {
         self.cancel.cancel();

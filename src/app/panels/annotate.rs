@@ -15,7 +15,7 @@ pub fn editor(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
     let mut unsure = fields.unsure;
     let labels = state.annotator.label_set().labels.clone();
     ui.horizontal_wrapped(|ui| {
-        ui.label("correction:");
+        let caption = ui.label("correction:");
         let none = format!("none (keys 1-{})", labels.len());
         egui::ComboBox::from_id_salt("correction")
             .selected_text(label.clone().unwrap_or(none))
@@ -24,7 +24,9 @@ pub fn editor(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
                 for (k, l) in labels.iter().enumerate() {
                     ui.selectable_value(&mut label, Some(l.clone()), format!("{l} ({})", k + 1));
                 }
-            });
+            })
+            .response
+            .labelled_by(caption.id);
         if let Some(e) = label.as_deref().and_then(Emotion::parse) {
             ui.colored_label(colour(e), "|||");
         }

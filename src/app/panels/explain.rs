@@ -6,14 +6,10 @@ use super::{colour, prob_bars};
 use crate::app::state::AppState;
 use crate::model::amuse::MODALITIES;
 
-/// Green for support, red against, alpha ∝ |weight| / max |weight|.
+/// Green for support, red against, alpha ∝ |weight| / max |weight| (as the picture's
+/// overlays).
 fn weight_colour(w: f64, max: f64) -> egui::Color32 {
-    let a = ((w.abs() / max.max(1e-9)).clamp(0.0, 1.0) * 200.0) as u8;
-    if w >= 0.0 {
-        egui::Color32::from_rgba_unmultiplied(40, 180, 70, a)
-    } else {
-        egui::Color32::from_rgba_unmultiplied(220, 50, 50, a)
-    }
+    crate::app::overlays::weight_colour(w, max, 200.0 / 255.0)
 }
 
 /// The transcript with LIME word weights, the weights as bars, and the fit quality.

@@ -1,13 +1,24 @@
-//! The keyframe view: the selected utterance's keyframes with the faces MTCNN found
-//! (the speaker's face highlighted, landmarks as dots), stepping with the playback.
+//! The picture: the selected utterance's keyframes (stepping with , and .) or, while the
+//! video plays, the played frame. Toggleable overlays: the faces MTCNN found (the speaker's
+//! highlighted) and their landmarks, the face regions tinted by the face explanation's LIME
+//! weights, and the background's SLIC superpixels (see `app::overlays`).
 
+use crate::app::face::FaceState;
+use crate::app::overlays::{self, Superpixels};
 use crate::app::state::AppState;
 
-/// GPU textures of the shown keyframes, re-uploaded when the frames change.
+/// Seconds within which a keyframe's faces (or the face explanation) are drawn on a played
+/// frame: faces barely move within a few frames of a close-up.
+const NEAR: f64 = 0.2;
+
+/// GPU textures of the shown keyframes and overlays, re-uploaded when the frames change.
 #[derive(Default)]
 pub struct Textures {
     generation: u64,
     handles: Vec<egui::TextureHandle>,
+    superpixels: Superpixels,
+    /// The face-region tint of an utterance's face explanation.
+    face: Option<(usize, egui::TextureHandle)>,
 }
 
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, textures: &mut Textures) {
@@ -39,50 +50,127 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, textures: &mut Textures) {
         return;
     }
     let k = state.frame_index.min(textures.handles.len() - 1);
-    let tex = &textures.handles[k];
+    let tex = textures.handles[k].clone();
+    let time = state.frames[k].time;
+    if state.overlays.superpixels {
+        let images: Vec<egui::ColorImage> = state.frames.iter().map(|f| f.image.clone()).collect();
+        textures.superpixels.request(state.frames_generation, &images, ui.ctx());
+    }
+    picture(ui, state, textures, &tex, time, Some(k));
+    // Wrapped: the centre can be narrow between the table and the explanation panel.
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("keyframe {}/{} at {time:.2}s", k + 1, textures.handles.len()));
+        toggles(ui, state);
+    });
+}
+
+/// The played frame at `time` with the overlays of the keyframe nearest to it.
+pub fn show_video(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    textures: &mut Textures,
+    tex: &egui::TextureHandle,
+    time: f64,
+) {
+    let keyframe = state.selected.and_then(|i| {
+        let u = state.result.as_ref()?.utterances.get(i)?;
+        let (k, t) = u
+            .keyframe_times
+            .iter()
+            .enumerate()
+            .min_by(|a, b| (a.1 - time).abs().total_cmp(&(b.1 - time).abs()))?;
+        ((t - time).abs() <= NEAR).then_some(k)
+    });
+    picture(ui, state, textures, tex, time, keyframe);
+    // Wrapped: the centre can be narrow between the table and the explanation panel.
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("video at {time:.2}s"));
+        toggles(ui, state);
+    });
+}
+
+fn toggles(ui: &mut egui::Ui, state: &mut AppState) {
+    ui.checkbox(&mut state.overlays.faces, "faces");
+    ui.checkbox(&mut state.overlays.landmarks, "landmarks");
+    ui.checkbox(&mut state.overlays.face_regions, "face regions")
+        .on_hover_text(
+            "the face explanation's regions: green supports the expression read, red detracts (alpha ∝ |weight|)",
+        );
+    ui.checkbox(&mut state.overlays.superpixels, "superpixels")
+        .on_hover_text("SLIC superpixels of the background, as LIME perturbs them (outlines: no background explanation in this checkpoint)");
+}
+
+/// Draw a frame scaled to the space left and the overlays that belong to it: faces of
+/// keyframe `k` of the selected utterance, its face explanation when taken near `time`,
+/// superpixels of keyframe `k` when shown as a keyframe.
+fn picture(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    textures: &mut Textures,
+    tex: &egui::TextureHandle,
+    time: f64,
+    k: Option<usize>,
+) -> egui::Rect {
     let size = tex.size_vec2();
     let avail = ui.available_size() - egui::vec2(0.0, 24.0);
     let scale = (avail.x / size.x).min(avail.y / size.y).clamp(0.05, 4.0);
-    let response = ui.add(egui::Image::new((tex.id(), size * scale)));
-    let rect = response.rect;
-    if let Some(kf) = u.keyframes.get(k) {
-        let painter = ui.painter_at(rect);
-        let to_screen = |x: f32, y: f32| rect.min + egui::vec2(x, y) * scale;
-        for (j, f) in kf.faces.iter().enumerate() {
-            let speaker = kf.speaker == Some(j);
-            if state.overlays.faces {
-                let r = egui::Rect::from_min_max(to_screen(f.bbox[0], f.bbox[1]), to_screen(f.bbox[2], f.bbox[3]));
-                let c = if speaker {
-                    egui::Color32::from_rgb(80, 220, 120)
-                } else {
-                    egui::Color32::from_gray(200)
-                };
-                painter.rect_stroke(r, 2.0, egui::Stroke::new(2.0, c), egui::StrokeKind::Outside);
-                painter.text(
-                    r.left_top() - egui::vec2(0.0, 2.0),
-                    egui::Align2::LEFT_BOTTOM,
-                    format!("{}{:.2}", if speaker { "speaker " } else { "" }, f.prob),
-                    egui::FontId::proportional(11.0),
-                    c,
-                );
+    let rect = ui.add(egui::Image::new((tex.id(), size * scale))).rect;
+    let (Some(result), Some(i)) = (&state.result, state.selected) else {
+        return rect;
+    };
+    let painter = ui.painter_at(rect);
+    let to_screen = |x: f32, y: f32| rect.min + egui::vec2(x, y) * scale;
+    let full = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+    // Superpixels are of the keyframes: not drawn over played frames.
+    if let (true, false, Some(k)) = (state.overlays.superpixels, state.video_view, k) {
+        if let Some(sp) = textures.superpixels.texture(state.frames_generation, k, ui.ctx()) {
+            painter.image(sp.id(), rect, full, egui::Color32::WHITE);
+        }
+    }
+    if let (true, Some(FaceState::Ready(view))) = (state.overlays.face_regions, state.faces.get(&i)) {
+        let e = &view.explanation;
+        if (e.time - time).abs() <= NEAR {
+            if textures.face.as_ref().is_none_or(|(u, _)| *u != i) {
+                textures.face = overlays::face_regions(e).map(|im| {
+                    (
+                        i,
+                        ui.ctx().load_texture("face-regions", im, egui::TextureOptions::NEAREST),
+                    )
+                });
             }
-            if state.overlays.landmarks {
-                for [x, y] in f.landmarks {
-                    painter.circle_filled(to_screen(x, y), 2.5, egui::Color32::from_rgb(255, 200, 0));
-                }
+            if let Some((_, t)) = &textures.face {
+                let [x1, y1, x2, y2] = e.crop.map(|v| v as f32);
+                let r = egui::Rect::from_min_max(to_screen(x1, y1), to_screen(x2, y2));
+                painter.image(t.id(), r, full, egui::Color32::WHITE);
             }
         }
     }
-    ui.horizontal(|ui| {
-        ui.label(format!(
-            "keyframe {}/{} at {:.2}s",
-            k + 1,
-            textures.handles.len(),
-            state.frames[k].time
-        ));
-        ui.checkbox(&mut state.overlays.faces, "faces");
-        ui.checkbox(&mut state.overlays.landmarks, "landmarks");
-        let faces = u.keyframes.get(k).map_or(0, |kf| kf.faces.len());
-        ui.weak(format!("{faces} face(s)"));
-    });
+    let Some(kf) = k.and_then(|k| result.utterances[i].keyframes.get(k)) else {
+        return rect;
+    };
+    for (j, f) in kf.faces.iter().enumerate() {
+        let speaker = kf.speaker == Some(j);
+        if state.overlays.faces {
+            let r = egui::Rect::from_min_max(to_screen(f.bbox[0], f.bbox[1]), to_screen(f.bbox[2], f.bbox[3]));
+            let c = if speaker {
+                egui::Color32::from_rgb(80, 220, 120)
+            } else {
+                egui::Color32::from_gray(200)
+            };
+            painter.rect_stroke(r, 2.0, egui::Stroke::new(2.0, c), egui::StrokeKind::Outside);
+            painter.text(
+                r.left_top() - egui::vec2(0.0, 2.0),
+                egui::Align2::LEFT_BOTTOM,
+                format!("{}{:.2}", if speaker { "speaker " } else { "" }, f.prob),
+                egui::FontId::proportional(11.0),
+                c,
+            );
+        }
+        if state.overlays.landmarks {
+            for [x, y] in f.landmarks {
+                painter.circle_filled(to_screen(x, y), 2.5, egui::Color32::from_rgb(255, 200, 0));
+            }
+        }
+    }
+    rect
 }

@@ -5,6 +5,7 @@ pub mod keyframe;
 pub mod table;
 pub mod timeline;
 pub mod trajectory;
+pub mod transport;
 
 use crate::emotion::Emotion;
 

@@ -1,5 +1,6 @@
 //! ELAN-like timeline: one lane per speaker, each utterance a block coloured by the
-//! predicted emotion, the ground truth as a thin stripe; click to select.
+//! predicted emotion, the ground truth as a thin stripe, the playhead as a line; click a
+//! block to select (and seek to) its utterance, click between blocks to seek there.
 
 use super::colour;
 use crate::app::state::AppState;
@@ -76,7 +77,19 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         );
         t += step;
     }
-    if let Some(i) = clicked {
-        state.select(i);
+    let head = x_of(state.playhead);
+    painter.line_segment(
+        [egui::pos2(head, rect.top()), egui::pos2(head, axis_y - 6.0)],
+        egui::Stroke::new(1.5, ui.visuals().strong_text_color()),
+    );
+    match (
+        clicked,
+        response.clicked().then(|| response.interact_pointer_pos()).flatten(),
+    ) {
+        (Some(i), _) => state.select(i),
+        (None, Some(p)) if p.x > rect.left() + label_w => {
+            state.seek(f64::from((p.x - rect.left() - label_w) / (rect.width() - label_w)) * end);
+        }
+        _ => {}
     }
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 pub use audio::audio;
-pub use video::frames_at;
+pub use video::{frames_at, FrameStream};
 
 use ff::format::context::Input;
 use ff::media::Type;

@@ -176,6 +176,58 @@ pub fn frames_at(path: &Path, times: &[f64], max_side: u32) -> Result<Vec<Frame>
         })
 }
 
+/// Frames in presentation order from a point on, one at a time, for playback: nothing but
+/// the decoder's own buffers and one frame of look-ahead is held, so a long video plays in
+/// constant memory.
+pub struct FrameStream {
+    reader: VideoReader,
+    rgb: ToRgb,
+    /// Decoded frames not yet returned (read while looking for a seek target).
+    held: std::collections::VecDeque<(f64, ff::frame::Video)>,
+}
+
+impl FrameStream {
+    /// Open the video stream, scaling frames so the longer side is at most `max_side`.
+    pub fn open(path: &Path, max_side: u32) -> Result<Self, MediaError> {
+        Ok(Self {
+            reader: VideoReader::open(path)?,
+            rgb: ToRgb { scaler: None, max_side },
+            held: Default::default(),
+        })
+    }
+
+    /// Go to `t` seconds: the next frame is the one on screen at `t` (the last at or before
+    /// it; the first frame when `t` precedes it). Frames before it are decoded but not
+    /// converted, so seeking costs at most one group of pictures of decoding.
+    pub fn seek(&mut self, t: f64) {
+        self.reader.seek(t);
+        self.held.clear();
+        while let Some((time, frame)) = self.reader.next() {
+            if time > t + 1e-3 {
+                self.held.push_back((time, frame));
+                return;
+            }
+            // Only the last frame at or before `t` is kept.
+            self.held.clear();
+            self.held.push_back((time, frame));
+        }
+    }
+
+    /// The next frame, upright; `None` at the end of the stream.
+    pub fn next_frame(&mut self) -> Option<Result<Frame, MediaError>> {
+        let (time, frame) = self.held.pop_front().or_else(|| self.reader.next())?;
+        let image = self.rgb.convert(&frame).map_err(|e| MediaError::Decode {
+            path: self.reader.path.clone(),
+            at: time,
+            reason: e.to_string(),
+        });
+        Some(image.map(|image| Frame {
+            time,
+            image: crate::media::rotation::apply(image, self.reader.turns),
+        }))
+    }
+}
+
 /// Output size with the longer side at most `max_side` (even dimensions, at least 2).
 fn fit(w: u32, h: u32, max_side: u32) -> (u32, u32) {
     if max_side == 0 || w.max(h) <= max_side {
