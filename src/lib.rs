@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod explain;
 pub mod export;
 pub mod features;
+pub mod heap;
 pub mod manifest;
 pub mod media;
 pub mod model;

@@ -162,7 +162,11 @@ fn zero_twelve_and_edge_faces() {
     // 63 a face cut by the left edge of the frame.
     let mut edge = RgbImage::from_pixel(320, 240, image::Rgb([200, 200, 200]));
     imageops::overlay(&mut edge, &tile, -50, 60);
-    let v = enc.encode(&[empty, crowd, edge.clone()], None).unwrap();
+    let at = |time: f64, image: RgbImage| amuse::media::decode::Frame { time, image };
+    let v = enc
+        .encode(&[at(0.0, empty), at(1.0, crowd), at(2.0, edge.clone())], None)
+        .unwrap();
+    assert_eq!(v.keyframes[1].time, 1.0, "each keyframe keeps its time");
     assert_eq!(v.back.size(), [3, 1280]);
     assert_eq!(v.keyframes[0].faces.len(), 0);
     assert_eq!(v.keyframes[1].faces.len(), 12, "{:?}", v.keyframes[1].faces.len());
@@ -174,7 +178,7 @@ fn zero_twelve_and_edge_faces() {
         let _ = split::gray_crop(&edge, f, 48);
     }
     // 64 a frame smaller than any face.
-    assert!(enc.encode(&[RgbImage::new(8, 8)], None).unwrap().keyframes[0]
+    assert!(enc.encode(&[at(0.0, RgbImage::new(8, 8))], None).unwrap().keyframes[0]
         .faces
         .is_empty());
 }
@@ -217,4 +221,17 @@ fn the_binary_reports_and_exits_with_the_documented_codes() {
     let (code, err) = amuse(&["features", v, "--transcript", bad.to_str().unwrap()], None);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no text column") && err.contains("speaker"), "{err}");
+    // 70 a bad input is reported before the models are loaded: with the models missing too,
+    // every command names the file, not the models (and does not spend seconds loading them).
+    for command in ["features", "analyze", "explain"] {
+        let mut args = vec![command, zero.to_str().unwrap()];
+        match command {
+            "analyze" => args.extend(["--out", "/tmp"]),
+            "explain" => args.extend(["--utterance", "1"]),
+            _ => {}
+        }
+        let (code, err) = amuse(&args, Some(farm.path()));
+        assert_eq!(code, 1, "{command}: {err}");
+        assert!(err.contains("not a readable video"), "{command}: {err}");
+    }
 }

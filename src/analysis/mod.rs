@@ -19,7 +19,6 @@ use crate::emotion::Emotion;
 use crate::features::cache;
 use crate::features::extract::{CancelToken, Encoders, ExtractOptions, Progress, Stage, UtteranceFeatures};
 use crate::manifest::ModelStore;
-use crate::media::keyframes;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::{Batch, UtteranceInput};
 use crate::model::checkpoint::{self, Loaded};
@@ -182,11 +181,11 @@ impl Analyzer {
                 label: u.label,
                 probs: probs[i],
                 modality_probs: heads[i],
-                keyframe_times: if f.visual.is_some() {
-                    keyframes::choose(u.start, u.end, &[], self.options.keyframes)
-                } else {
-                    Vec::new()
-                },
+                keyframe_times: f
+                    .visual
+                    .as_ref()
+                    .map(|v| v.keyframes.iter().map(|k| k.time).collect())
+                    .unwrap_or_default(),
                 keyframes: f.visual.as_ref().map(|v| v.keyframes.clone()).unwrap_or_default(),
                 audio_seconds: f.audio_seconds,
                 face_expression: face_expression(f),

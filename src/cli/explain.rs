@@ -108,7 +108,9 @@ pub fn face(
 ) -> Result<()> {
     let job = job_with(video, utterance)?;
     let u = &job.dialogue.utterances[utterance - 1];
-    let times = crate::media::keyframes::choose(u.start, u.end, &[], analyzer.options.keyframes);
+    // The keyframes the pipeline uses: I-frames when the video has enough of them.
+    let iframes = crate::media::decode::keyframe_times(video).unwrap_or_default();
+    let times = crate::media::keyframes::choose(u.start, u.end, &iframes, analyzer.options.keyframes);
     let (frame, e) = analyzer.explain_face_in(video, &times, samples, seed)?;
     println!(
         "#{utterance} {}: face at {:.2} s",

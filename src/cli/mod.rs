@@ -19,6 +19,7 @@ pub mod bench_train;
 pub mod bench_transcribe;
 pub mod explain;
 pub mod features;
+pub mod preflight;
 pub mod train;
 pub mod transcribe;
 
@@ -201,6 +202,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Features { input, transcript, out } => {
+            preflight::media_input(&input)?;
             let info = device::init(threads, cli.cpu);
             let store = crate::manifest::ModelStore::open_default()?;
             let enc = crate::features::extract::Encoders::load(&store, info.device())?;
@@ -209,6 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Analyze(args) => {
             let info = device::init(threads, cli.cpu);
+            preflight::media_input(&args.input)?;
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
             analyze::run(&analyzer, &args)
         }
@@ -241,6 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             modality,
             png,
         } => {
+            preflight::media_input(&video)?;
             let info = device::init(threads, cli.cpu);
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
             match modality {

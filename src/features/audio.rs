@@ -6,7 +6,7 @@
 //! `amuse bench`/the model card say which served emotion better on RAVDESS dev actors.
 
 use anyhow::Result;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
@@ -50,15 +50,12 @@ impl SpeechEncoder {
                 .div_ceil(WHISPER_HOP)
                 .clamp(1, WHISPER_SAMPLES / WHISPER_HOP) as i64;
             let out = self.module.forward(&[Tensor::from_slice(&padded).unsqueeze(0)])?;
-            parts.push(
-                out[0]
-                    .get(0)
-                    .narrow(0, 0, frames)
-                    .to_device(Device::Cpu)
-                    .to_kind(Kind::Float),
-            );
+            parts.push(super::owned(&out[0].get(0).narrow(0, 0, frames).to_device(Device::Cpu)));
         }
-        Ok(Tensor::cat(&parts, 0).contiguous())
+        Ok(match parts.len() {
+            1 => parts.remove(0),
+            _ => Tensor::cat(&parts, 0),
+        })
     }
 }
 
@@ -85,6 +82,6 @@ impl SoundEncoder {
             x.resize(SOUND_MIN_SAMPLES, 0.0);
         }
         let out = self.module.forward(&[Tensor::from_slice(&x)])?;
-        Ok(out[0].to_device(Device::Cpu).to_kind(Kind::Float).contiguous())
+        Ok(super::owned(&out[0].to_device(Device::Cpu)))
     }
 }

@@ -23,7 +23,7 @@ use crate::fsutil::write_atomic_with;
 use crate::manifest::ModelStore;
 use crate::media::transcript::Dialogue;
 
-const VERSION: &str = "amuse-features-v2";
+const VERSION: &str = "amuse-features-v3";
 /// Encoders whose checksums key the cache.
 const ENCODERS: &[&str] = &[
     "text_mpnet",

@@ -153,7 +153,7 @@ fn source<'a>(video: Option<&'a Path>, clip: Option<&'a PathBuf>) -> Option<&'a 
 /// and its keyframes. Dropped as soon as the utterance is encoded.
 struct Decoded {
     audio: Option<(Vec<f32>, Vec<f32>)>,
-    frames: Option<Vec<image::RgbImage>>,
+    frames: Option<Vec<decode::Frame>>,
 }
 
 /// Which "stream missing" notes were already given (once per dialogue).
@@ -195,7 +195,7 @@ fn decode_utterance(
         opts.keyframes,
     );
     let frames = match decode::frames_at(src, &times, opts.frame_side) {
-        Ok(f) => Some(f.into_iter().map(|f| f.image).collect()),
+        Ok(f) => Some(f),
         Err(e @ MediaError::NoVideo(_)) => {
             if !std::mem::replace(&mut warned.video, true) {
                 notes.push(e.to_string());
@@ -266,6 +266,12 @@ pub fn extract(
             ),
             None => (None, None, None, 0.0),
         };
+        drop(media);
+        crate::heap::release_free_memory();
+        tracing::debug!(
+            utterance = i,
+            resident_mb = crate::heap::resident_bytes().unwrap_or(0) / 1_000_000
+        );
         out.push(UtteranceFeatures {
             text: t,
             speech,

@@ -5,7 +5,7 @@
 //! where most of the text encoder's time goes, and LIME re-encodes thousands of texts.
 
 use anyhow::Result;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Tensor};
 
 use super::tokenizer::{pad_batch, Encoded, TextTokenizer};
 use super::torchscript::TorchScript;
@@ -53,12 +53,8 @@ impl TextEncoder {
             for (row, &i) in chunk.iter().enumerate() {
                 let len = encoded[i].ids.len() as i64;
                 out[i] = Some(TextFeatures {
-                    tokens: states
-                        .get(row as i64)
-                        .narrow(0, 0, len)
-                        .to_kind(Kind::Float)
-                        .contiguous(),
-                    pooled: pooled.get(row as i64).to_kind(Kind::Float).contiguous(),
+                    tokens: super::owned(&states.get(row as i64).narrow(0, 0, len)),
+                    pooled: super::owned(&pooled.get(row as i64)),
                 });
             }
         }

@@ -12,6 +12,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
+use crate::media::decode::Frame;
 use crate::media::faces::mtcnn::{Face, Mtcnn};
 use crate::media::faces::split;
 
@@ -23,6 +24,9 @@ const SCENE_SIZE: u32 = 224;
 /// What the visual branch saw in one keyframe (plain data, for the UI and explanations).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KeyframeFaces {
+    /// When the keyframe is, in seconds of the source media (the frame actually decoded:
+    /// an I-frame when the video has enough of them, see `media::keyframes`).
+    pub time: f64,
     pub faces: Vec<Face>,
     /// Index into `faces` of the speaker's face.
     pub speaker: Option<usize>,
@@ -57,12 +61,12 @@ impl VisualEncoder {
 
     /// Detect faces in each keyframe and encode the speaker's face and the back frame.
     /// `pick` chooses the speaker's face by a point (else the largest face).
-    pub fn encode(&self, frames: &[RgbImage], pick: Option<[f32; 2]>) -> Result<VisualFeatures> {
+    pub fn encode(&self, frames: &[Frame], pick: Option<[f32; 2]>) -> Result<VisualFeatures> {
         let mut keyframes = Vec::with_capacity(frames.len());
         let mut crops = Vec::new();
         let mut has_face = Vec::with_capacity(frames.len());
         let mut backs = Vec::with_capacity(frames.len());
-        for frame in frames {
+        for Frame { time, image: frame } in frames {
             let faces = self.detector.detect(frame)?;
             let speaker = split::speaker_face(&faces, pick);
             let crop = speaker.and_then(|i| split::gray_crop(frame, &faces[i], FACE_SIZE));
@@ -71,7 +75,11 @@ impl VisualEncoder {
                 crops.push(Tensor::from_slice(c.as_raw()).view([1, FACE_SIZE as i64, FACE_SIZE as i64]));
             }
             backs.push(image_tensor(&split::back_frame(frame, &faces), SCENE_SIZE));
-            keyframes.push(KeyframeFaces { faces, speaker });
+            keyframes.push(KeyframeFaces {
+                time: *time,
+                faces,
+                speaker,
+            });
         }
         let n = frames.len() as i64;
         let mut face = Tensor::zeros([n, FACE_DIM], (Kind::Float, Device::Cpu));
