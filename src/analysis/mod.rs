@@ -62,6 +62,9 @@ pub struct Analyzer {
     pub device: Device,
     pub options: ExtractOptions,
     pub checkpoint_name: String,
+    /// Whisper's decoder (with its own encoder and voice encoder), loaded on the first
+    /// video without a transcript and kept: loading it took 1–2 s per video.
+    transcriber: std::sync::OnceLock<crate::transcribe::Transcriber>,
 }
 
 impl Analyzer {
@@ -82,6 +85,7 @@ impl Analyzer {
             device,
             options: ExtractOptions::default(),
             checkpoint_name: dir.display().to_string(),
+            transcriber: std::sync::OnceLock::new(),
         })
     }
 
@@ -98,7 +102,13 @@ impl Analyzer {
             return load_dialogue(video, transcript_path);
         }
         let info = crate::media::decode::probe(video)?;
-        let transcriber = crate::transcribe::Transcriber::load(&self.store, self.device)?;
+        let transcriber = match self.transcriber.get() {
+            Some(t) => t,
+            None => {
+                let t = crate::transcribe::Transcriber::load(&self.store, self.device)?;
+                self.transcriber.get_or_init(|| t)
+            }
+        };
         Ok(transcriber
             .transcribe_file(video, progress, cancel)?
             .normalise(Some(info.duration)))

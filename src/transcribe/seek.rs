@@ -6,13 +6,13 @@
 use anyhow::Result;
 
 use super::whisper::{Mode, Whisper, MAX_SAMPLED, TIMESTAMP_BEGIN};
-use crate::features::audio::WHISPER_SAMPLES;
+use crate::features::audio::{WHISPER_HOP, WHISPER_SAMPLES};
 use crate::features::extract::CancelToken;
 
 /// Sample rate Whisper works at.
 pub const RATE: usize = 16_000;
-/// Samples per timestamp step (0.02 s).
-const SAMPLES_PER_STEP: usize = 320;
+/// Samples per timestamp step (0.02 s): one encoder frame.
+const SAMPLES_PER_STEP: usize = WHISPER_HOP;
 /// Windows decoded together at most (the decoder's logits are `[B,T,51864]` each step).
 pub const BATCH: usize = 4;
 /// A window shorter than this (the tail of a stretch) is not decoded.
