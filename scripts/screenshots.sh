@@ -21,4 +21,8 @@ mkdir -p screenshots
 shot main 1 40
 shot explanation 6 40
 shot text-checkpoint 1 40 --checkpoint models/amuse-text
+# The timeline and trajectories (bottom panel) and the explanation panel (right), cut from
+# the main window (1400×900 at the screen's origin: no window manager under Xvfb).
+convert screenshots/main.png -crop 1400x274+0+606 +repage screenshots/timeline.png
+convert screenshots/explanation.png -crop 341x575+1059+26 +repage screenshots/explanation-panel.png
 echo "screenshots written to screenshots/"

@@ -104,7 +104,15 @@ fn open_cancel_reopen_step_and_toggle() {
     h.run_steps(2);
     assert!(!h.state().state.overlays.faces);
 
-    // 4b. , and . step through the keyframes (ELAN's frame keys), within bounds.
+    // 4b. , and . step through the keyframes (ELAN's frame keys), within bounds. Once the
+    // face explanation is in (it moves to the keyframe it explains), Home starts over.
+    step_until(&mut h, Duration::from_secs(120), |app| {
+        !matches!(app.state.faces.get(&0), Some(amuse::app::face::FaceState::Pending))
+    });
+    h.key_press(egui::Key::Home);
+    h.run_steps(2);
+    step_until(&mut h, Duration::from_secs(60), |app| !app.state.frames.is_empty());
+    h.run_steps(2);
     let n = h.state().state.frames.len();
     assert_eq!(h.state().state.frame_index, 0);
     h.key_press(egui::Key::Period);

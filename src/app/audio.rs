@@ -167,7 +167,8 @@ fn run(rx: Receiver<Cmd>, errors: Sender<String>, clock: AudioClock) {
                 generation,
             }) => {
                 stream = None;
-                if device.is_none() {
+                // Without a device, say so once and stay silent (no retry on every seek).
+                if device.is_none() && !reported {
                     match rodio::DeviceSinkBuilder::open_default_sink() {
                         Ok(mut s) => {
                             s.log_on_drop(false);

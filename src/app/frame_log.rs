@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// Frames to play after the analysis before closing.
-const PLAYING_FRAMES: usize = 150;
+const PLAYING_FRAMES: usize = 100;
 
 pub struct FrameLog {
     path: PathBuf,
@@ -25,6 +25,9 @@ pub struct FrameLog {
     predicted: Option<f64>,
     analysing: Vec<f32>,
     playing: Vec<f32>,
+    /// Wall time between frames (what a user sees as smoothness), by phase.
+    last: Option<Instant>,
+    intervals: [Vec<f32>; 2],
     written: bool,
     /// Playback was started once the predictions were in.
     pub autoplayed: bool,
@@ -42,6 +45,8 @@ impl FrameLog {
             predicted: None,
             analysing: Vec::new(),
             playing: Vec::new(),
+            last: None,
+            intervals: [Vec::new(), Vec::new()],
             written: false,
             autoplayed: false,
         })
@@ -56,13 +61,28 @@ impl FrameLog {
         }
         if predicted && self.predicted.is_none() {
             self.predicted = self.opened.map(|o| (now - o).as_secs_f64());
+            eprintln!(
+                "AMUSE_FRAME_LOG: predictions in after {:.2} s, {} frames while analysing; playing",
+                self.predicted.unwrap_or(f64::NAN),
+                self.analysing.len()
+            );
+        }
+        if let Some(last) = self.last.replace(now) {
+            let gap = (now - last).as_secs_f32();
+            match (running, playing) {
+                (true, _) => self.intervals[0].push(gap),
+                (false, true) => self.intervals[1].push(gap),
+                _ => {}
+            }
         }
         match (cpu, running, playing) {
             (Some(c), true, _) => self.analysing.push(c),
             (Some(c), false, true) => self.playing.push(c),
             _ => {}
         }
-        if self.playing.len() >= PLAYING_FRAMES && !self.written {
+        // Done after enough played frames, or when the video ended before that.
+        let ended = self.autoplayed && !playing && !self.playing.is_empty();
+        if (self.playing.len() >= PLAYING_FRAMES || ended) && !self.written {
             self.written = true;
             let report = self.report();
             eprint!("{report}");
@@ -88,7 +108,9 @@ impl FrameLog {
              open to first prediction: {}\n\
              open to all predictions: {}\n\
              frame CPU while analysing: p50 {:.1} ms, p95 {:.1} ms ({} frames)\n\
-             frame CPU while playing: p50 {:.1} ms, p95 {:.1} ms ({} frames)\n",
+             frame CPU while playing: p50 {:.1} ms, p95 {:.1} ms ({} frames)\n\
+             frame interval while analysing: p50 {:.1} ms, p95 {:.1} ms\n\
+             frame interval while playing: p50 {:.1} ms, p95 {:.1} ms\n",
             secs(self.first_frame),
             secs(self.predicted),
             secs(self.predicted),
@@ -98,6 +120,10 @@ impl FrameLog {
             ms(&self.playing, 0.5),
             ms(&self.playing, 0.95),
             self.playing.len(),
+            ms(&self.intervals[0], 0.5),
+            ms(&self.intervals[0], 0.95),
+            ms(&self.intervals[1], 0.5),
+            ms(&self.intervals[1], 0.95),
         )
     }
 }

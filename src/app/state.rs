@@ -201,6 +201,15 @@ impl AppState {
                     explanation,
                     overlay,
                 } => {
+                    // Show the keyframe the face was explained on, so its regions are seen.
+                    if self.selected == Some(utterance) && !self.video_view {
+                        if let Some(k) = self.result.as_ref().and_then(|r| {
+                            let times = &r.utterances.get(utterance)?.keyframe_times;
+                            times.iter().position(|t| (t - explanation.time).abs() < 1e-3)
+                        }) {
+                            self.frame_index = k;
+                        }
+                    }
                     let view = super::face::FaceView::new(*explanation, overlay);
                     self.faces
                         .insert(utterance, super::face::FaceState::Ready(Box::new(view)));
