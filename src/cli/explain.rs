@@ -43,11 +43,13 @@ pub fn run(
         seed,
         &CancelToken::default(),
     )?;
-    let u = &job.dialogue.utterances[utterance - 1];
-    println!("#{utterance} {}: “{}”", u.speaker.as_deref().unwrap_or("?"), u.text);
-    println!(
-        "explaining: {} (intercept {:.4}, local prediction {:.4}, weighted R² {:.3})",
-        e.label, e.intercept, e.local_pred, e.score
+    print_fit(
+        &job.dialogue.utterances[utterance - 1],
+        utterance,
+        e.label,
+        e.intercept,
+        e.local_pred,
+        e.score,
     );
     println!(
         "{} samples, {} distinct transcripts, {:.2} s",
@@ -155,11 +157,13 @@ pub fn audio(analyzer: &Analyzer, video: &Path, utterance: usize, samples: usize
         seed,
         &cancel,
     )?;
-    let u = &job.dialogue.utterances[utterance - 1];
-    println!("#{utterance} {}: “{}”", u.speaker.as_deref().unwrap_or("?"), u.text);
-    println!(
-        "explaining: {} (intercept {:.4}, local prediction {:.4}, weighted R² {:.3})",
-        e.label, e.intercept, e.local_pred, e.score
+    print_fit(
+        &job.dialogue.utterances[utterance - 1],
+        utterance,
+        e.label,
+        e.intercept,
+        e.local_pred,
+        e.score,
     );
     println!(
         "{} samples, {} distinct silencing patterns, {:.2} s (audio encoder {:.2} s, model {:.2} s)",
@@ -177,4 +181,19 @@ pub fn audio(analyzer: &Analyzer, video: &Path, utterance: usize, samples: usize
         }
     }
     Ok(())
+}
+
+/// The utterance and the local model's fit, the first lines of every explanation printed.
+fn print_fit(
+    u: &crate::media::transcript::Utterance,
+    utterance: usize,
+    label: crate::emotion::Emotion,
+    intercept: f64,
+    local_pred: f64,
+    score: f64,
+) {
+    println!("#{utterance} {}: “{}”", u.speaker.as_deref().unwrap_or("?"), u.text);
+    println!(
+        "explaining: {label} (intercept {intercept:.4}, local prediction {local_pred:.4}, weighted R² {score:.3})"
+    );
 }

@@ -15,7 +15,7 @@
 
 use std::ops::Range;
 
-use super::lime::{cosine_distances, evaluate_distinct, rng_from_seed, sample_image_masks, BoxError};
+use super::lime::BoxError;
 use super::lime::{Labels, LimeConfig, LimeError, Neighbourhood};
 use super::Explanation;
 
@@ -95,20 +95,12 @@ pub fn explain_audio<E: Into<BoxError>>(
     if segments.ranges.last().is_some_and(|r| r.end > samples.len()) {
         return Err(LimeError::Invalid("segments reach past the end of the audio".into()));
     }
-    let data = sample_image_masks(segments.count(), cfg.num_samples, &mut rng_from_seed(cfg.seed));
-    let (probs, evaluated) = evaluate_distinct(
-        &data,
-        |i| segments.perturb(samples, &data[i]),
+    let neighbourhood = Neighbourhood::of_segments(
+        segments.count(),
+        cfg,
+        |mask| segments.perturb(samples, mask),
         classifier,
-        cfg.batch_size,
     )?;
-    let distances = cosine_distances(&data);
-    let neighbourhood = Neighbourhood {
-        data,
-        probs,
-        distances,
-        evaluated,
-    };
     let explanations = neighbourhood.explain_labels(labels, cfg)?;
     Ok(AudioExplanation {
         segments: segments.clone(),

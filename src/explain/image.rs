@@ -15,7 +15,7 @@
 
 use image::{Rgb, RgbImage};
 
-use super::lime::{cosine_distances, evaluate_distinct, rng_from_seed, sample_image_masks, BoxError};
+use super::lime::BoxError;
 use super::lime::{Labels, LimeConfig, LimeError, Neighbourhood};
 pub use super::slic::{slic, Segments, SlicParams};
 use super::Explanation;
@@ -124,20 +124,12 @@ pub fn explain_image_with<E: Into<BoxError>>(
         return Err(LimeError::Invalid("num_samples must be at least 1".into()));
     }
     let perturber = ImagePerturber::new(image, segments)?;
-    let data = sample_image_masks(segments.count, cfg.num_samples, &mut rng_from_seed(cfg.seed));
-    let (probs, evaluated) = evaluate_distinct(
-        &data,
-        |i| perturber.perturb_with(&data[i], fill),
+    let neighbourhood = Neighbourhood::of_segments(
+        segments.count,
+        cfg,
+        |mask| perturber.perturb_with(mask, fill),
         classifier,
-        cfg.batch_size,
     )?;
-    let distances = cosine_distances(&data);
-    let neighbourhood = Neighbourhood {
-        data,
-        probs,
-        distances,
-        evaluated,
-    };
     let explanations = neighbourhood.explain_labels(labels, cfg)?;
     Ok(ImageExplanation {
         neighbourhood,

@@ -219,6 +219,26 @@ impl Neighbourhood {
         }
     }
 
+    /// The reference image explainer's neighbourhood over `d` segments (superpixels, audio
+    /// windows): each segment on with probability ½, row 0 the instance, cosine distances
+    /// to it; `perturb(mask)` builds the input the classifier sees for one row.
+    pub fn of_segments<T, E: Into<BoxError>>(
+        d: usize,
+        cfg: &LimeConfig,
+        mut perturb: impl FnMut(&[bool]) -> T,
+        classifier: impl FnMut(&[T]) -> Result<Vec<Vec<f64>>, E>,
+    ) -> Result<Self, LimeError> {
+        let data = sample_image_masks(d, cfg.num_samples, &mut rng_from_seed(cfg.seed));
+        let (probs, evaluated) = evaluate_distinct(&data, |i| perturb(&data[i]), classifier, cfg.batch_size)?;
+        let distances = cosine_distances(&data);
+        Ok(Self {
+            data,
+            probs,
+            distances,
+            evaluated,
+        })
+    }
+
     /// Explains each requested label on this neighbourhood.
     pub fn explain_labels(&self, labels: &Labels, cfg: &LimeConfig) -> Result<Vec<Explanation>, LimeError> {
         self.resolve_labels(labels)
