@@ -21,7 +21,7 @@ fn two_lines() -> Dialogue {
 #[test]
 fn silent_faceless_video_still_gives_text_and_scene_features() {
     let store = common::store();
-    let enc = Encoders::load(&store, Device::Cpu).unwrap();
+    let enc = Encoders::load(&store, Device::Cpu, None).unwrap();
     let video = common::ffmpeg_fixture(
         "silent_testsrc.mp4",
         &[
@@ -65,7 +65,7 @@ fn silent_faceless_video_still_gives_text_and_scene_features() {
 #[test]
 fn demo_features_have_faces_and_voice_and_the_cache_round_trips() {
     let store = common::store();
-    let enc = Encoders::load(&store, Device::Cpu).unwrap();
+    let enc = Encoders::load(&store, Device::Cpu, None).unwrap();
     let demo = common::demo();
     let mut dialogue = transcript::load(&demo.with_extension("srt")).unwrap();
     dialogue.utterances.truncate(2);
@@ -103,7 +103,7 @@ fn demo_features_have_faces_and_voice_and_the_cache_round_trips() {
     assert!(amuse::features::voice::similarity(a, b) < 0.95);
 
     let dir = tempfile::tempdir().unwrap();
-    let key = cache::key(&store, Some(&demo), &dialogue, &opts).unwrap();
+    let key = cache::key(&store, None, Some(&demo), &dialogue, &opts).unwrap();
     assert!(cache::load(dir.path(), &key).is_none());
     cache::store(dir.path(), &key, &features, &notes).unwrap();
     let (back, _) = cache::load(dir.path(), &key).expect("cached");
@@ -123,15 +123,20 @@ fn demo_features_have_faces_and_voice_and_the_cache_round_trips() {
     };
     assert_ne!(
         key,
-        cache::key(&store, Some(&demo), &dialogue, &other).unwrap(),
+        cache::key(&store, None, Some(&demo), &dialogue, &other).unwrap(),
         "options change the key"
+    );
+    assert_ne!(
+        key,
+        cache::key(&store, Some("0123abcd"), Some(&demo), &dialogue, &opts).unwrap(),
+        "a text adapter changes the key"
     );
 }
 
 #[test]
 fn cancellation_stops_the_extraction() {
     let store = common::store();
-    let enc = Encoders::load(&store, Device::Cpu).unwrap();
+    let enc = Encoders::load(&store, Device::Cpu, None).unwrap();
     let cancel = CancelToken::default();
     cancel.cancel();
     let err = extract(

@@ -71,13 +71,13 @@ impl Analyzer {
     /// Load everything from `models/` (clear errors when something is missing).
     pub fn load(device: Device) -> Result<Self> {
         let store = ModelStore::open_default()?;
-        let mut encoders = Encoders::load(&store, device)?;
+        let dir = checkpoint::default_dir();
+        let model = checkpoint::load(&dir, device)?;
+        let mut encoders = Encoders::load(&store, device, model.text_adapter.as_ref())?;
         // LIME hands MPNet hundreds of perturbed transcripts sorted by token count: batches
         // of 64 were the fastest of 8/16/32/64 per transcript (`amuse bench --lime
         // --batch-sizes`); a dialogue's own utterances are too few for it to matter.
         encoders.text.batch_size = explain::MPNET_BATCH;
-        let dir = checkpoint::default_dir();
-        let model = checkpoint::load(&dir, device)?;
         Ok(Self {
             store,
             encoders,

@@ -130,7 +130,7 @@ pub fn run(args: &AblateArgs, device: Device) -> Result<()> {
         bail!("the fusion study needs two modalities: MELD here is text only; use --data ravdess");
     }
     let store = ModelStore::open_default()?;
-    let enc = encoders(&store, AudioSource::Whisper)?;
+    let enc = encoders(&store, AudioSource::Whisper, None)?;
     let train_set = limited(load_corpus(&store, &enc, args.data, "train", None)?, args.limit);
     let dev = limited(load_corpus(&store, &enc, args.data, "dev", None)?, args.limit);
     // Eq. 6 needs a validation pool held aside from train; every setting trains without it

@@ -15,7 +15,7 @@ use crate::train::{self, TrainOptions};
 
 pub fn run(epochs: usize, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
-    let enc = encoders(&store, AudioSource::Whisper)?;
+    let enc = encoders(&store, AudioSource::Whisper, None)?;
     let (corpus, load) = train::time_it(|| load_corpus(&store, &enc, Dataset::Meld, "train", None));
     let corpus = corpus?;
     println!(

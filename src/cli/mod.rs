@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::device;
 
 pub mod ablate;
+pub mod adapt_text;
 pub mod analyze;
 pub mod bench;
 pub mod bench_lime;
@@ -79,6 +80,8 @@ pub enum Command {
     /// Analyse a video, a folder of videos or a MELD.Raw folder headless: one JSON per
     /// dialogue and summary.csv in --out (resumable; exit code 1 when any input failed).
     Analyze(analyze::AnalyzeArgs),
+    /// Fine-tune the text encoder's top layers for emotion (low-rank adapters, MELD train).
+    AdaptText(adapt_text::AdaptTextArgs),
     /// Train the AMuSE model on the real corpora (MELD transcripts, RAVDESS speech).
     Train(train::TrainArgs),
     /// Evaluate a checkpoint: accuracy, weighted F1, per-class F1, confusion matrix.
@@ -205,7 +208,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             preflight::media_input(&input)?;
             let info = device::init(threads, cli.cpu);
             let store = crate::manifest::ModelStore::open_default()?;
-            let enc = crate::features::extract::Encoders::load(&store, info.device())?;
+            // The default checkpoint's text adapter, so these features are the ones
+            // `amuse analyze` and the viewer use (and share their cache entries).
+            let adapter = crate::model::checkpoint::load(&crate::model::checkpoint::default_dir(), tch::Device::Cpu)?.text_adapter;
+            let enc = crate::features::extract::Encoders::load(&store, info.device(), adapter.as_ref())?;
             features::run(&store, &enc, &input, transcript.as_deref(), out.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -214,6 +220,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             preflight::media_input(&args.input)?;
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
             analyze::run(&analyzer, &args)
+        }
+        Command::AdaptText(args) => {
+            let info = device::init(threads, cli.cpu);
+            adapt_text::run(&args, info.device())?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Train(args) => {
             let info = device::init(threads, cli.cpu);

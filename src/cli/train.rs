@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use tch::{nn, Device};
 
+use crate::features::adapter::TextAdapter;
 use crate::features::audio::{SoundEncoder, SpeechEncoder};
 use crate::features::text::TextEncoder;
 use crate::manifest::ModelStore;
 use crate::model::amuse::Amuse;
-use crate::model::checkpoint::{self, CheckpointInfo};
+use crate::model::checkpoint::{self, AdapterRef, CheckpointInfo};
 use crate::model::config::{AudioSource, Config, FusionMode};
 use crate::train::data::{self, AudioEncoderRef, Corpus};
 use crate::train::{self, TrainOptions};
@@ -92,6 +93,11 @@ pub struct TrainArgs {
     /// The IEMOCAP_full_release folder (with --data iemocap).
     #[arg(long)]
     pub iemocap: Option<PathBuf>,
+    /// A text adapter from `amuse adapt-text` (its `text_adapter.safetensors`): the text
+    /// features are computed with it merged into MPNet, and it is copied into the
+    /// checkpoint, which then needs it. `models/amuse` was trained with one.
+    #[arg(long)]
+    pub text_adapter: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,9 +164,9 @@ pub(crate) fn load_corpus(
     }
 }
 
-pub(crate) fn encoders(store: &ModelStore, audio: AudioSource) -> Result<Encs> {
+pub(crate) fn encoders(store: &ModelStore, audio: AudioSource, text_adapter: Option<&TextAdapter>) -> Result<Encs> {
     Ok(Encs {
-        text: TextEncoder::load(store, Device::Cpu)?,
+        text: TextEncoder::load_adapted(store, Device::Cpu, text_adapter)?,
         speech: (audio == AudioSource::Whisper)
             .then(|| SpeechEncoder::load(store, Device::Cpu))
             .transpose()?,
@@ -198,7 +204,8 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         seed: args.seed,
         ..Config::default()
     };
-    let enc = encoders(&store, audio)?;
+    let adapter = args.text_adapter.as_deref().map(TextAdapter::load).transpose()?;
+    let enc = encoders(&store, audio, adapter.as_ref())?;
     let mut train_sets = Vec::new();
     let mut dev_sets = Vec::new();
     let mut pool = Vec::new();
@@ -279,8 +286,20 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         } else {
             vec!["text".into()]
         },
+        text_adapter: adapter.as_ref().map(|a| AdapterRef {
+            file: crate::features::adapter::FILE.into(),
+            sha256: a.sha256.clone(),
+            about: crate::train::text_adapter::about(&a.path),
+        }),
     };
     let out = args.out.clone().unwrap_or_else(checkpoint::default_dir);
+    if let Some(a) = &adapter {
+        let dest = out.join(crate::features::adapter::FILE);
+        if a.path.canonicalize().ok() != dest.canonicalize().ok() {
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            crate::fsutil::write_atomic(&dest, &std::fs::read(&a.path)?)?;
+        }
+    }
     checkpoint::save(&out, &vs, &info)?;
     let secs: f64 = history.iter().map(|h| h.seconds).sum::<f64>() / history.len().max(1) as f64;
     println!("saved {} ({:.1} s per epoch)", out.display(), secs);
@@ -291,7 +310,7 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
     let dir = checkpoint::default_dir();
     let loaded = checkpoint::load(&dir, device)?;
-    let enc = encoders(&store, loaded.info.config.audio_source)?;
+    let enc = encoders(&store, loaded.info.config.audio_source, loaded.text_adapter.as_ref())?;
     let six = loaded.info.config.classes == crate::train::iemocap::CLASSES.len() as i64;
     if six != (args.data == Dataset::Iemocap) {
         bail!(

@@ -70,9 +70,19 @@ fn fingerprint(hasher: &mut Sha256, path: &Path) -> std::io::Result<()> {
 }
 
 /// The cache key of an extraction.
-pub fn key(store: &ModelStore, video: Option<&Path>, dialogue: &Dialogue, opts: &ExtractOptions) -> Result<String> {
+///
+/// `text_adapter` is the sha256 of the adapter merged into MPNet ([`super::adapter`]), if
+/// any: the text features depend on it as much as on the encoders' files.
+pub fn key(
+    store: &ModelStore,
+    text_adapter: Option<&str>,
+    video: Option<&Path>,
+    dialogue: &Dialogue,
+    opts: &ExtractOptions,
+) -> Result<String> {
     let mut h = Sha256::new();
     h.update(VERSION);
+    h.update(format!("adapter:{}|", text_adapter.unwrap_or("none")));
     if let Some(v) = video {
         fingerprint(&mut h, v).with_context(|| format!("reading {}", v.display()))?;
     }
@@ -215,7 +225,7 @@ pub fn load_or_extract(
     progress: &mut dyn FnMut(Progress),
     cancel: &CancelToken,
 ) -> Result<(Vec<UtteranceFeatures>, Notes, Outcome)> {
-    let key = key(store, video, dialogue, opts)?;
+    let key = key(store, enc.text.adapter_sha256.as_deref(), video, dialogue, opts)?;
     if let Some((f, n)) = load(dir, &key) {
         return Ok((f, n, Outcome::Hit));
     }

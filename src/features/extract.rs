@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::{bail, Result};
 use tch::{Device, Tensor};
 
+use super::adapter::TextAdapter;
 use super::audio::{SoundEncoder, SpeechEncoder, SOUND_RATE};
 use super::text::{TextEncoder, TextFeatures};
 use super::visual::{VisualEncoder, VisualFeatures};
@@ -93,9 +94,11 @@ pub struct Encoders {
 }
 
 impl Encoders {
-    pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
+    /// Load every encoder; `text_adapter` is the checkpoint's (see
+    /// [`crate::model::checkpoint::Loaded::text_adapter`]), merged into MPNet.
+    pub fn load(store: &ModelStore, device: Device, text_adapter: Option<&TextAdapter>) -> Result<Self> {
         Ok(Self {
-            text: TextEncoder::load(store, device)?,
+            text: TextEncoder::load_adapted(store, device, text_adapter)?,
             speech: SpeechEncoder::load(store, device)?,
             sound: SoundEncoder::load(store, device)?,
             voice: VoiceEncoder::load(store, device)?,

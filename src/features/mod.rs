@@ -2,6 +2,7 @@
 //!
 //! Each encoder wraps one TorchScript export (see [`torchscript`]); the modules here only
 //! prepare inputs (tokenise, pad, crop, resample) and split outputs per utterance.
+pub mod adapter;
 pub mod audio;
 pub mod cache;
 pub mod extract;

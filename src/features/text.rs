@@ -7,6 +7,7 @@
 use anyhow::Result;
 use tch::{Device, Tensor};
 
+use super::adapter::TextAdapter;
 use super::tokenizer::{pad_batch, Encoded, TextTokenizer};
 use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
@@ -28,36 +29,79 @@ pub struct TextEncoder {
     module: TorchScript,
     /// Texts per forward pass.
     pub batch_size: usize,
+    /// sha256 of the merged [`TextAdapter`], if any: features differ with it, so it is
+    /// part of every cache key.
+    pub adapter_sha256: Option<String>,
 }
 
 impl TextEncoder {
+    /// The registry's MPNet as exported (what the golden files check).
     pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
+        Self::load_adapted(store, device, None)
+    }
+
+    /// MPNet with `adapter` merged into its weights (the encoder a checkpoint trained on
+    /// adapted states needs, see [`crate::model::checkpoint::Loaded::text_adapter`]).
+    pub fn load_adapted(store: &ModelStore, device: Device, adapter: Option<&TextAdapter>) -> Result<Self> {
+        let module = TorchScript::load(store, "text_mpnet", device)?;
+        if let Some(adapter) = adapter {
+            adapter.merge_into(&module.parameters()?)?;
+        }
         Ok(Self {
             tokenizer: TextTokenizer::from_file(&store.require("mpnet_tokenizer")?)?,
-            module: TorchScript::load(store, "text_mpnet", device)?,
+            module,
             batch_size: 32,
+            adapter_sha256: adapter.map(|a| a.sha256.clone()),
         })
     }
 
     /// Encode texts (any order, any lengths); results in input order.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<TextFeatures>> {
-        let encoded: Vec<Encoded> = texts.iter().map(|t| self.tokenizer.encode(t)).collect::<Result<_>>()?;
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| encoded[i].ids.len());
-        let mut out: Vec<Option<TextFeatures>> = (0..texts.len()).map(|_| None).collect();
-        for chunk in order.chunks(self.batch_size.max(1)) {
-            let batch: Vec<Encoded> = chunk.iter().map(|&i| encoded[i].clone()).collect();
-            let (ids, mask) = pad_batch(&batch, self.tokenizer.pad_id());
-            let result = self.module.forward(&[ids, mask])?;
-            let (states, pooled) = (result[0].to_device(Device::Cpu), result[1].to_device(Device::Cpu));
-            for (row, &i) in chunk.iter().enumerate() {
-                let len = encoded[i].ids.len() as i64;
-                out[i] = Some(TextFeatures {
-                    tokens: super::owned(&states.get(row as i64).narrow(0, 0, len)),
-                    pooled: super::owned(&pooled.get(row as i64)),
-                });
-            }
-        }
-        Ok(out.into_iter().map(|f| f.expect("every text encoded")).collect())
+        Ok(encode_sorted(&self.module, &self.tokenizer, self.batch_size, texts)?
+            .into_iter()
+            .map(|mut outs| {
+                let pooled = outs.pop().expect("two outputs");
+                TextFeatures {
+                    tokens: outs.pop().expect("two outputs"),
+                    pooled,
+                }
+            })
+            .collect())
     }
+}
+
+/// Run a MPNet-contract module (`input_ids, attention_mask` → per-token and per-text
+/// outputs) over `texts` sorted by token count, `batch_size` at a time, so padding stays
+/// small; per text and in input order, each output's row (per-token ones cut to the text's
+/// own tokens), as compact CPU copies.
+pub(crate) fn encode_sorted(
+    module: &TorchScript,
+    tokenizer: &TextTokenizer,
+    batch_size: usize,
+    texts: &[&str],
+) -> Result<Vec<Vec<Tensor>>> {
+    let encoded: Vec<Encoded> = texts.iter().map(|t| tokenizer.encode(t)).collect::<Result<_>>()?;
+    let mut order: Vec<usize> = (0..texts.len()).collect();
+    order.sort_by_key(|&i| encoded[i].ids.len());
+    let mut out: Vec<Vec<Tensor>> = (0..texts.len()).map(|_| Vec::new()).collect();
+    for chunk in order.chunks(batch_size.max(1)) {
+        let batch: Vec<Encoded> = chunk.iter().map(|&i| encoded[i].clone()).collect();
+        let (ids, mask) = pad_batch(&batch, tokenizer.pad_id());
+        let outputs: Vec<Tensor> = module
+            .forward(&[ids, mask])?
+            .iter()
+            .map(|t| t.to_device(Device::Cpu))
+            .collect();
+        for (row, &i) in chunk.iter().enumerate() {
+            let len = encoded[i].ids.len() as i64;
+            out[i] = outputs
+                .iter()
+                .map(|o| {
+                    let r = o.get(row as i64);
+                    super::owned(&if o.dim() == 3 { r.narrow(0, 0, len) } else { r })
+                })
+                .collect();
+        }
+    }
+    Ok(out)
 }

@@ -36,6 +36,14 @@ impl TorchScript {
         self.device
     }
 
+    /// The module's parameters by name, sharing storage with the module (so an in-place
+    /// change, like merging a [`super::adapter::TextAdapter`], changes what it computes).
+    pub fn parameters(&self) -> Result<Vec<(String, Tensor)>> {
+        self.module
+            .named_parameters()
+            .with_context(|| format!("reading the parameters of encoder `{}`", self.name))
+    }
+
     /// Run the module on `inputs` (moved to its device) and return its outputs, a tuple
     /// flattened into a vector (a single tensor becomes a one-element vector).
     pub fn forward(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {

@@ -11,6 +11,7 @@ use tch::{nn, Device, Tensor};
 
 use super::amuse::Amuse;
 use super::config::Config;
+use crate::features::adapter::TextAdapter;
 
 /// What `config.json` holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,6 +25,22 @@ pub struct CheckpointInfo {
     /// Modalities the checkpoint was trained to use (others are masked out at inference).
     #[serde(default = "all_modalities")]
     pub modalities: Vec<String>,
+    /// The text adapter the checkpoint was trained with (file in the checkpoint folder and
+    /// its sha256): its text features came from MPNet with this adapter merged, so the
+    /// same adapter must be merged at inference ([`crate::features::adapter`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_adapter: Option<AdapterRef>,
+}
+
+/// Which text adapter a checkpoint needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdapterRef {
+    /// File name, relative to the checkpoint folder.
+    pub file: String,
+    pub sha256: String,
+    /// How it was trained and its dev scores (free form, from `amuse adapt-text`).
+    #[serde(default)]
+    pub about: serde_json::Value,
 }
 
 fn all_modalities() -> Vec<String> {
@@ -44,6 +61,8 @@ pub struct Loaded {
     pub vs: nn::VarStore,
     pub model: Amuse,
     pub info: CheckpointInfo,
+    /// The text adapter named by `info.text_adapter`, checked against its sha256.
+    pub text_adapter: Option<TextAdapter>,
 }
 
 pub fn save(dir: &Path, vs: &nn::VarStore, info: &CheckpointInfo) -> Result<()> {
@@ -88,5 +107,26 @@ pub fn load(dir: &Path, device: Device) -> Result<Loaded> {
     vs.load(&weights)
         .with_context(|| format!("loading {}", weights.display()))?;
     vs.freeze();
-    Ok(Loaded { vs, model, info })
+    let text_adapter = match &info.text_adapter {
+        None => None,
+        Some(r) => {
+            let adapter = TextAdapter::load(&dir.join(&r.file))?;
+            if adapter.sha256 != r.sha256 {
+                bail!(
+                    "text adapter {} does not match checkpoint {} (sha256 {}, expected {}); restore the folder from git or retrain",
+                    adapter.path.display(),
+                    dir.display(),
+                    adapter.sha256,
+                    r.sha256
+                );
+            }
+            Some(adapter)
+        }
+    };
+    Ok(Loaded {
+        vs,
+        model,
+        info,
+        text_adapter,
+    })
 }

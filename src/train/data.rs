@@ -88,13 +88,7 @@ pub(crate) fn cached(
 /// MELD split (`train`, `dev`) from `<data>/meld/<split>_sent_emo.csv`: text token states,
 /// speakers and labels; no audio/video (MELD's media is not available here).
 pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpus> {
-    if split == "test" {
-        bail!("the MELD test split is held out for independent evaluation; use train or dev");
-    }
-    let path = data_dir().join(format!("meld/{split}_sent_emo.csv"));
-    let raw = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let (content, _) = transcript_text::decode(&raw);
-    let groups = csv::parse(&content).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (raw, groups) = meld_source(split)?;
     let texts: Vec<String> = groups
         .iter()
         .flat_map(|(_, d)| d.utterances.iter().map(|u| u.text.clone()))
@@ -102,7 +96,7 @@ pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpu
     let key = hex::encode(
         Sha256::new()
             .chain_update(&raw)
-            .chain_update(store_key(store, &["text_mpnet", "mpnet_tokenizer"]))
+            .chain_update(text_key(store, text))
             .finalize(),
     );
     let states = cached(&format!("meld-{split}-text"), &key, texts.len(), || {
@@ -137,6 +131,24 @@ pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpu
         name: format!("MELD {split}"),
         dialogues,
     })
+}
+
+/// A MELD split's CSV: its bytes (for cache keys) and its dialogues in file order.
+pub(crate) fn meld_source(split: &str) -> Result<(Vec<u8>, Vec<(String, crate::media::transcript::Dialogue)>)> {
+    if split == "test" {
+        bail!("the MELD test split is held out for independent evaluation; use train or dev");
+    }
+    let path = data_dir().join(format!("meld/{split}_sent_emo.csv"));
+    let raw = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let (content, _) = transcript_text::decode(&raw);
+    let groups = csv::parse(&content).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((raw, groups))
+}
+
+/// What text features depend on: MPNet's and its tokenizer's files, and the adapter merged
+/// into MPNet (if any).
+pub(crate) fn text_key(store: &ModelStore, text: &TextEncoder) -> String {
+    store_key(store, &["text_mpnet", "mpnet_tokenizer"]) + text.adapter_sha256.as_deref().unwrap_or("")
 }
 
 pub(crate) fn store_key(store: &ModelStore, names: &[&str]) -> String {

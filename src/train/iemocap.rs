@@ -234,10 +234,8 @@ pub fn corpus(
         h.update(u.text.as_bytes());
         h.update(std::fs::metadata(&u.wav).map(|m| m.len()).unwrap_or(0).to_le_bytes());
     }
-    h.update(super::data::store_key(
-        store,
-        &["text_mpnet", "mpnet_tokenizer", audio.model_name()],
-    ));
+    h.update(super::data::text_key(store, text));
+    h.update(super::data::store_key(store, &[audio.model_name()]));
     let key = hex::encode(h.finalize());
     let texts = super::data::cached(&format!("iemocap-{which}-text"), &key, all.len(), || {
         let pb = super::data::bar(all.len(), "MPNet");

@@ -5,6 +5,7 @@ pub mod af_learning;
 pub mod data;
 pub mod iemocap;
 pub mod metrics;
+pub mod text_adapter;
 
 use anyhow::Result;
 use rand::seq::SliceRandom;

@@ -33,6 +33,7 @@ from typing import List
 import torch
 import torch.nn.functional as F
 
+from . import text_split
 from .common import (ExportError, Timer, file_entry, package_file, package_version, report,
                      save_and_reload, save_golden, verify_export, write_json)
 
@@ -256,7 +257,8 @@ def export(out_dir: Path, golden_dir: Path, cache_dir: Path, meld_csv: Path) -> 
               "model's max_seq_length is 384 (sentence_bert_config.json) and golden/mpnet_tokens.json "
               "uses truncation at 384 without padding: override both when loading it (Rust tokenizers: "
               "with_truncation(max_length 384), with_padding(None) or BatchLongest)")
-    return {"models": {"text_mpnet": model_entry}, "tokenizers": {"mpnet_tokenizer": tok_entry}}
+    split = text_split.export(model, out_dir, batch, sentences, common)
+    return {"models": {"text_mpnet": model_entry, **split}, "tokenizers": {"mpnet_tokenizer": tok_entry}}
 
 
 def _licence_from_readme(src: Path) -> str:
