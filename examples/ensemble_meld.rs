@@ -10,12 +10,13 @@ use tch::Device;
 fn main() -> anyhow::Result<()> {
     amuse::device::init(1, true);
     let store = ModelStore::open_default()?;
-    let text = TextEncoder::load(&store, Device::Cpu)?;
-    let dev = data::meld(&store, &text, "dev")?;
     let mut sum: Vec<(Option<usize>, Vec<f64>)> = Vec::new();
     let dirs: Vec<String> = std::env::args().skip(1).collect();
     for dir in &dirs {
         let loaded = checkpoint::load(std::path::Path::new(dir), Device::Cpu)?;
+        // Each checkpoint on the text features it was trained on (its adapter, if any).
+        let text = TextEncoder::load_adapted(&store, Device::Cpu, loaded.text_adapter.as_ref())?;
+        let dev = data::meld(&store, &text, "dev")?;
         let p = train::predict(&loaded.model, &dev, Device::Cpu);
         let r = metrics::evaluate(
             &p.iter()

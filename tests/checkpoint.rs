@@ -16,7 +16,7 @@ use tch::Device;
 fn meld_dev_and_ravdess_dev_scores() {
     let store = common::store();
     let loaded = checkpoint::load(&checkpoint::default_dir(), Device::Cpu).unwrap();
-    let text = TextEncoder::load(&store, Device::Cpu).unwrap();
+    let text = TextEncoder::load_adapted(&store, Device::Cpu, loaded.text_adapter.as_ref()).unwrap();
     let meld = data::meld(&store, &text, "dev").unwrap();
     let r = evaluate(&loaded.model, &meld, Device::Cpu);
     eprintln!("MELD dev: accuracy {:.4}, weighted F1 {:.4}", r.accuracy, r.weighted_f1);

@@ -342,21 +342,11 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
             }
         }
     }
-    let report = train::evaluate(&loaded.model, &corpus, device);
-    if six {
-        // MELD's class names do not apply: the figures with IEMOCAP's names.
-        let per_class: Vec<(String, f64)> = crate::train::iemocap::CLASSES
-            .iter()
-            .zip(&report.per_class_f1)
-            .map(|(n, (_, f))| ((*n).to_owned(), *f))
-            .collect();
-        let v = serde_json::json!({
-            "n": report.n, "accuracy": report.accuracy, "weighted_f1": report.weighted_f1,
-            "per_class_f1": per_class,
-        });
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(());
-    }
+    let report = if six {
+        train::evaluate_named(&loaded.model, &corpus, device, &crate::train::iemocap::CLASSES)
+    } else {
+        train::evaluate(&loaded.model, &corpus, device)
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

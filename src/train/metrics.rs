@@ -1,5 +1,6 @@
 //! Classification metrics as the paper reports them (Table I): accuracy, weighted F1,
 //! per-class F1, the 5-class weighted F1 without fear and disgust, and a confusion matrix.
+//! Classes are named, so the same report serves MELD's seven and IEMOCAP's six.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,16 +11,24 @@ pub struct Report {
     pub n: usize,
     pub accuracy: f64,
     pub weighted_f1: f64,
-    /// Weighted F1 over neutral, surprise, sadness, joy, anger (Table I's last column).
-    pub weighted_f1_5cls: f64,
+    /// Weighted F1 over neutral, surprise, sadness, joy, anger (Table I's last column);
+    /// only for label sets that have all five (MELD's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighted_f1_5cls: Option<f64>,
     pub per_class_f1: Vec<(String, f64)>,
-    /// `confusion[true][pred]`, in `Emotion::ALL` order.
+    /// `confusion[true][pred]`, in class-index order (the order of `per_class_f1`).
     pub confusion: Vec<Vec<usize>>,
 }
 
-/// Metrics over `(truth, prediction)` class-index pairs.
+/// Metrics over `(truth, prediction)` class-index pairs of MELD's seven classes.
 pub fn evaluate(pairs: &[(usize, usize)]) -> Report {
-    let k = Emotion::COUNT;
+    let names: Vec<&str> = Emotion::ALL.iter().map(|e| e.name()).collect();
+    evaluate_named(pairs, &names)
+}
+
+/// Metrics over `(truth, prediction)` pairs of indices into `classes`.
+pub fn evaluate_named(pairs: &[(usize, usize)], classes: &[&str]) -> Report {
+    let k = classes.len();
     let mut confusion = vec![vec![0usize; k]; k];
     for &(t, p) in pairs {
         if t < k && p < k {
@@ -50,25 +59,16 @@ pub fn evaluate(pairs: &[(usize, usize)]) -> Report {
         }
     };
     let all: Vec<usize> = (0..k).collect();
-    let five: Vec<usize> = [
-        Emotion::Neutral,
-        Emotion::Surprise,
-        Emotion::Sadness,
-        Emotion::Joy,
-        Emotion::Anger,
-    ]
-    .iter()
-    .map(|e| e.index())
-    .collect();
+    let five: Option<Vec<usize>> = ["neutral", "surprise", "sadness", "joy", "anger"]
+        .iter()
+        .map(|name| classes.iter().position(|c| c.eq_ignore_ascii_case(name)))
+        .collect();
     Report {
         n,
         accuracy: if n == 0 { 0.0 } else { correct as f64 / n as f64 },
         weighted_f1: weighted(&all),
-        weighted_f1_5cls: weighted(&five),
-        per_class_f1: Emotion::ALL
-            .iter()
-            .map(|e| (e.name().to_owned(), f1[e.index()]))
-            .collect(),
+        weighted_f1_5cls: five.map(|f| weighted(&f)),
+        per_class_f1: classes.iter().zip(&f1).map(|(c, f)| ((*c).to_owned(), *f)).collect(),
         confusion,
     }
 }
@@ -77,20 +77,23 @@ impl Report {
     /// A plain-text table: scores, per-class F1 and the confusion matrix.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "n = {}   accuracy {:.4}   weighted F1 {:.4}   weighted F1 (5 classes) {:.4}\n\n",
-            self.n, self.accuracy, self.weighted_f1, self.weighted_f1_5cls
+            "n = {}   accuracy {:.4}   weighted F1 {:.4}",
+            self.n, self.accuracy, self.weighted_f1
         );
-        s.push_str("true \\ pred ");
-        for e in Emotion::ALL {
-            s.push_str(&format!("{:>9}", &e.name()[..e.name().len().min(8)]));
+        if let Some(f) = self.weighted_f1_5cls {
+            s.push_str(&format!("   weighted F1 (5 classes) {f:.4}"));
+        }
+        s.push_str("\n\ntrue \\ pred ");
+        for (name, _) in &self.per_class_f1 {
+            s.push_str(&format!("{:>9}", &name[..name.len().min(8)]));
         }
         s.push_str("       F1\n");
-        for (i, e) in Emotion::ALL.iter().enumerate() {
-            s.push_str(&format!("{:<12}", e.name()));
+        for (i, (name, f1)) in self.per_class_f1.iter().enumerate() {
+            s.push_str(&format!("{name:<12}"));
             for c in &self.confusion[i] {
                 s.push_str(&format!("{c:>9}"));
             }
-            s.push_str(&format!("   {:.4}\n", self.per_class_f1[i].1));
+            s.push_str(&format!("   {f1:.4}\n"));
         }
         s
     }
@@ -120,6 +123,18 @@ mod tests {
         let fear = Emotion::Fear.index();
         let pairs = [(0, 0), (fear, 0)];
         let r = evaluate(&pairs);
-        assert!(r.weighted_f1_5cls > r.weighted_f1);
+        assert!(r.weighted_f1_5cls.unwrap() > r.weighted_f1);
+    }
+
+    #[test]
+    fn other_label_sets_get_their_names_and_no_five_class_score() {
+        let classes = ["happy", "sad", "neutral", "angry", "excited", "frustrated"];
+        let r = evaluate_named(&[(0, 0), (4, 0), (5, 5)], &classes);
+        assert_eq!(r.confusion.len(), 6);
+        assert_eq!(r.confusion[4][0], 1);
+        assert_eq!(r.per_class_f1[5], ("frustrated".to_owned(), 1.0));
+        assert_eq!(r.weighted_f1_5cls, None);
+        let t = r.table();
+        assert!(t.contains("excited") && t.contains("frustrat") && !t.contains("5 classes"), "{t}");
     }
 }

@@ -179,11 +179,17 @@ pub fn predict(model: &Amuse, corpus: &Corpus, device: Device) -> Vec<(Option<us
 
 /// Metrics of the model on a labelled corpus.
 pub fn evaluate(model: &Amuse, corpus: &Corpus, device: Device) -> Report {
+    let names: Vec<&str> = crate::emotion::Emotion::ALL.iter().map(|e| e.name()).collect();
+    evaluate_named(model, corpus, device, &names)
+}
+
+/// [`evaluate`] for a model whose classes are `classes` (e.g. IEMOCAP's six).
+pub fn evaluate_named(model: &Amuse, corpus: &Corpus, device: Device, classes: &[&str]) -> Report {
     let pairs: Vec<(usize, usize)> = predict(model, corpus, device)
         .into_iter()
         .filter_map(|(t, p)| t.map(|t| (t, argmax(&p))))
         .collect();
-    metrics::evaluate(&pairs)
+    metrics::evaluate_named(&pairs, classes)
 }
 
 pub fn argmax(p: &[f64]) -> usize {
