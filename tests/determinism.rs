@@ -93,8 +93,8 @@ fn same_input_and_seed_give_identical_predictions_and_explanations() {
     };
     assert_eq!(weights(&a), weights(&b), "same seed, same word weights");
     assert_eq!(
-        (a.intercept.to_bits(), a.score.to_bits()),
-        (b.intercept.to_bits(), b.score.to_bits())
+        (a.fit.intercept.to_bits(), a.fit.score.to_bits()),
+        (b.fit.intercept.to_bits(), b.fit.score.to_bits())
     );
     assert_eq!(a.pieces, b.pieces);
     assert_ne!(weights(&a), weights(&other), "another seed samples other perturbations");

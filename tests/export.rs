@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use amuse::analysis::explain::WordExplanation;
+use amuse::analysis::fit::Fit;
 use amuse::analysis::result::{DialogueResult, UtteranceResult};
 use amuse::emotion::Emotion;
 use amuse::export::{self, eaf, Format, Row, Source};
@@ -75,15 +76,17 @@ fn dialogue() -> (DialogueResult, Annotations, HashMap<usize, WordExplanation>) 
         0,
         WordExplanation {
             utterance: 0,
-            label: Emotion::Joy,
             pieces: Vec::new(),
             top: vec![("yes".into(), 0.25), ("no".into(), -0.125)],
-            intercept: 0.1,
-            score: 0.5,
-            local_pred: 0.7,
-            samples: 100,
-            evaluated: 50,
-            seconds: 1.0,
+            fit: Fit {
+                label: Emotion::Joy,
+                intercept: 0.1,
+                score: 0.5,
+                local_pred: 0.7,
+                samples: 100,
+                evaluated: 50,
+                seconds: 1.0,
+            },
         },
     );
     (result, a, ex)
@@ -259,4 +262,53 @@ fn the_format_follows_the_file_name_and_saves_atomically() {
     let err = export::save(&dir.path().join("out.txt"), &rows, &source()).unwrap_err();
     assert!(err.to_string().contains("use a .csv, .json or .eaf"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+}
+
+/// The word and segment explanations share one `Fit` (flattened when serialised): their JSON
+/// keeps the flat keys it had before, and reads back equal.
+#[test]
+fn explanation_json_keeps_its_flat_keys() {
+    use amuse::analysis::explain_audio::{SegmentExplanation, SegmentWeight};
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let fit = [
+        "evaluated",
+        "intercept",
+        "label",
+        "local_pred",
+        "samples",
+        "score",
+        "seconds",
+    ];
+    let expect = |own: &[&str]| {
+        let mut k: Vec<String> = own.iter().chain(&fit).map(|s| s.to_string()).collect();
+        k.sort();
+        k
+    };
+    let (_, _, ex) = dialogue();
+    let words = &ex[&0];
+    let json = serde_json::to_value(words).unwrap();
+    assert_eq!(keys(&json), expect(&["utterance", "pieces", "top"]));
+    assert_eq!(json["label"], "joy");
+    assert_eq!(json["samples"], 100);
+    let back: WordExplanation = serde_json::from_value(json).unwrap();
+    assert_eq!(&back, words);
+
+    let segments = SegmentExplanation {
+        utterance: 1,
+        segments: vec![SegmentWeight {
+            start: 0.5,
+            end: 1.0,
+            weight: Some(-0.2),
+        }],
+        fit: words.fit.clone(),
+    };
+    let json = serde_json::to_value(&segments).unwrap();
+    assert_eq!(keys(&json), expect(&["utterance", "segments"]));
+    assert_eq!(json["evaluated"], 50);
+    let back: SegmentExplanation = serde_json::from_value(json).unwrap();
+    assert_eq!(back, segments);
 }

@@ -8,10 +8,13 @@
 //! tests/snapshots/.
 
 use amuse::analysis::explain::WordExplanation;
+use amuse::analysis::explain_audio::{SegmentExplanation, SegmentWeight};
 use amuse::analysis::explain_face::{FaceExplanation, RegionWeight};
+use amuse::analysis::fit::Fit;
 use amuse::analysis::result::{DialogueResult, UtteranceResult};
 use amuse::app::overlays;
 use amuse::app::panels;
+use amuse::app::segments::{self, SegmentState};
 use amuse::app::state::AppState;
 use amuse::app::worker::Worker;
 use amuse::emotion::Emotion;
@@ -80,7 +83,6 @@ fn state() -> AppState {
         2,
         WordExplanation {
             utterance: 2,
-            label: Emotion::Joy,
             pieces: [
                 "All", " ", "of", " ", "it.", " ", "I", " ", "can't", " ", "believe", " ", "it.",
             ]
@@ -89,17 +91,49 @@ fn state() -> AppState {
             .map(|(p, w)| (p.to_string(), (*p != " ").then_some(w)))
             .collect(),
             top: vec![("believe".into(), 0.2), ("All".into(), 0.12), ("can't".into(), -0.09)],
-            intercept: 0.3,
-            score: 0.81,
-            local_pred: 0.64,
-            samples: 300,
-            evaluated: 212,
-            seconds: 1.5,
+            fit: Fit {
+                label: Emotion::Joy,
+                intercept: 0.3,
+                score: 0.81,
+                local_pred: 0.64,
+                samples: 300,
+                evaluated: 212,
+                seconds: 1.5,
+            },
         },
     );
+    s.audio_explanations
+        .insert(2, SegmentState::Ready(Box::new(audio_explanation())));
     s.selected = Some(2);
     s.playhead = 6.0;
     s
+}
+
+/// Line 3 (5.2–8.0 s) by 0.5 s audio segments: three support, two detract, one unselected.
+fn audio_explanation() -> SegmentExplanation {
+    let bounds = [5.2, 5.7, 6.2, 6.7, 7.2, 7.7, 8.0];
+    let weights = [Some(0.2), Some(-0.1), None, Some(0.05), Some(-0.3), Some(0.15)];
+    SegmentExplanation {
+        utterance: 2,
+        segments: weights
+            .iter()
+            .enumerate()
+            .map(|(k, &weight)| SegmentWeight {
+                start: bounds[k],
+                end: bounds[k + 1],
+                weight,
+            })
+            .collect(),
+        fit: Fit {
+            label: Emotion::Joy,
+            intercept: 0.2,
+            score: 0.64,
+            local_pred: 0.61,
+            samples: 100,
+            evaluated: 52,
+            seconds: 75.0,
+        },
+    }
 }
 
 /// Compare with the committed PNG; without any wgpu adapter, say so and go on.
@@ -199,4 +233,72 @@ fn superpixel_outlines_follow_label_changes() {
     let tinted = overlays::superpixels(&labels, 4, 3, Some(&[0.4, -0.1]));
     assert!(tinted.pixels[0].g() > tinted.pixels[0].r());
     assert!(tinted.pixels[3].r() > tinted.pixels[3].g());
+}
+
+#[test]
+fn audio_segments_are_a_strip_over_the_utterance_coloured_by_weight() {
+    let e = audio_explanation();
+    let rect = egui::Rect::from_min_size(egui::pos2(10.0, 0.0), egui::vec2(280.0, 18.0));
+    let pieces = segments::strip(&e, (5.2, 8.0), rect);
+    assert_eq!(pieces.len(), 6, "one piece per segment");
+    // The strip spans the utterance: 0.5 s is 50 px of 2.8 s over 280 px, the last 0.3 s 30 px.
+    assert!((pieces[0].rect.left() - 10.0).abs() < 1e-3);
+    assert!((pieces[5].rect.right() - 290.0).abs() < 1e-3);
+    assert!((pieces[0].rect.width() - 50.0).abs() < 1e-3);
+    assert!((pieces[5].rect.width() - 30.0).abs() < 1e-3);
+    for (p, s) in pieces.iter().zip(&e.segments) {
+        let c = p.colour;
+        match s.weight {
+            Some(w) if w > 0.0 => assert!(c.g() > c.r(), "supporting segment is green: {c:?}"),
+            Some(_) => assert!(c.r() > c.g(), "detracting segment is red: {c:?}"),
+            None => assert!(c.r() == c.g() && c.g() == c.b(), "unselected segment is grey: {c:?}"),
+        }
+    }
+    // Alpha ∝ |weight|: +0.15 is half of the largest, −0.3.
+    assert!((f32::from(pieces[5].colour.a()) / f32::from(pieces[4].colour.a()) - 0.5).abs() < 0.02);
+    assert!(pieces[4]
+        .tooltip
+        .starts_with("7.20–7.70 s: weight -0.3000 (against “joy”)"));
+
+    // In the panel: each segment is a widget labelled by its tooltip.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(420.0, 700.0))
+        .build_ui_state(|ui, s: &mut AppState| panels::explain::show(ui, s), state());
+    h.run();
+    use egui_kittest::kittest::Queryable;
+    assert_eq!(h.query_all_by_label_contains(" s: ").count(), 6);
+    assert_eq!(h.query_all_by_label_contains("supports “joy”").count(), 3);
+    assert_eq!(h.query_all_by_label_contains("against “joy”").count(), 2);
+    assert_eq!(h.query_all_by_label_contains("not selected").count(), 1);
+    assert!(h.query_by_label("explain audio segments (slow)").is_none());
+}
+
+#[test]
+fn audio_segments_are_asked_for_with_a_button_only_where_audio_was_used() {
+    let mut s = state();
+    s.file = Some(std::path::PathBuf::from("/nonexistent/episode.mp4"));
+    s.selected = Some(1);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(420.0, 700.0))
+        .build_ui_state(|ui, s: &mut AppState| panels::explain::show(ui, s), s);
+    h.run();
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label("explain audio segments (slow)").click();
+    h.run_steps(2); // the pending strip shows a spinner, which keeps repainting
+    assert!(matches!(
+        h.state().audio_explanations.get(&1),
+        Some(SegmentState::Pending)
+    ));
+    assert!(h.query_by_label_contains("explaining the audio segments").is_some());
+    // A failure is shown as a note, not a strip.
+    h.state_mut()
+        .audio_explanations
+        .insert(1, Err("the checkpoint does not use audio".to_string()).into());
+    h.run();
+    assert!(h.query_by_label_contains("audio segments: the checkpoint").is_some());
+    // An utterance the audio head did not see (text-only checkpoint) offers no button.
+    h.state_mut().selected = Some(3);
+    h.state_mut().result.as_mut().unwrap().utterances[3].modality_probs[1] = None;
+    h.run();
+    assert!(h.query_by_label("explain audio segments (slow)").is_none());
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{anyhow, Result};
 use serde::{Deserialize, Serialize};
 
+use super::fit::Fit;
 use super::in_context::InContext;
 pub use super::in_context::Timing;
 use super::Analyzer;
@@ -46,18 +47,13 @@ pub const MPNET_BATCH: usize = 64;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WordExplanation {
     pub utterance: usize,
-    pub label: Emotion,
     pub pieces: Vec<(String, Option<f64>)>,
     /// `(word, weight)` sorted by |weight|, the top features.
     pub top: Vec<(String, f64)>,
-    pub intercept: f64,
-    /// Weighted R² of the local model.
-    pub score: f64,
-    pub local_pred: f64,
-    pub samples: usize,
-    /// Distinct perturbed transcripts evaluated.
-    pub evaluated: usize,
-    pub seconds: f64,
+    /// The label explained and the local model's fit; `evaluated` counts distinct
+    /// perturbed transcripts.
+    #[serde(flatten)]
+    pub fit: Fit,
 }
 
 impl Analyzer {
@@ -149,15 +145,9 @@ impl Analyzer {
         Ok((
             WordExplanation {
                 utterance: i,
-                label,
                 pieces,
                 top: exp.weights.iter().map(|(f, w)| (words[*f].clone(), *w)).collect(),
-                intercept: exp.intercept,
-                score: exp.score,
-                local_pred: exp.local_pred,
-                samples: cfg.num_samples,
-                evaluated: result.neighbourhood.evaluated,
-                seconds,
+                fit: Fit::new(label, exp, cfg.num_samples, result.neighbourhood.evaluated, seconds),
             },
             timing,
         ))

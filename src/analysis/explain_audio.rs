@@ -16,6 +16,7 @@ use anyhow::{anyhow, bail, Result};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
+use super::fit::Fit;
 use super::in_context::{InContext, Timing};
 use super::Analyzer;
 use crate::emotion::Emotion;
@@ -27,6 +28,13 @@ use crate::media::decode;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
 use crate::model::config::AudioSource;
+
+/// Samples of the viewer's audio explanation (the reference uses 5000): the cost is the
+/// distinct silencing patterns, each one audio-encoder pass — about one Whisper-tiny pass over
+/// a full 30 s window (`amuse explain --modality audio` prints the split). Image-style sampling of d segments gives about
+/// 2^d·(1 − e^(−100/2^d)) distinct patterns: 16 for a 2 s utterance, 50 for 3 s, ~100 for
+/// 5 s and longer.
+pub const AUDIO_SAMPLES: usize = 100;
 
 /// One time segment of the utterance and its weight.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,17 +50,12 @@ pub struct SegmentWeight {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentExplanation {
     pub utterance: usize,
-    pub label: Emotion,
     /// Every segment in time order.
     pub segments: Vec<SegmentWeight>,
-    pub intercept: f64,
-    /// Weighted R² of the local model.
-    pub score: f64,
-    pub local_pred: f64,
-    pub samples: usize,
-    /// Distinct silencing patterns evaluated (each one audio-encoder pass).
-    pub evaluated: usize,
-    pub seconds: f64,
+    /// The label explained and the local model's fit; `evaluated` counts distinct
+    /// silencing patterns (each one audio-encoder pass).
+    #[serde(flatten)]
+    pub fit: Fit,
 }
 
 impl SegmentExplanation {
@@ -163,14 +166,8 @@ impl Analyzer {
         Ok((
             SegmentExplanation {
                 utterance: i,
-                label,
                 segments,
-                intercept: exp.intercept,
-                score: exp.score,
-                local_pred: exp.local_pred,
-                samples: cfg.num_samples,
-                evaluated: result.neighbourhood.evaluated,
-                seconds,
+                fit: Fit::new(label, exp, cfg.num_samples, result.neighbourhood.evaluated, seconds),
             },
             timing,
         ))

@@ -5,6 +5,7 @@ pub mod agreement;
 pub mod explain;
 pub mod explain_audio;
 pub mod explain_face;
+pub mod fit;
 mod in_context;
 pub mod result;
 pub mod summary;

@@ -13,6 +13,7 @@ pub mod overlays;
 pub mod panels;
 pub mod playback;
 pub mod present;
+pub mod segments;
 pub mod state;
 pub mod ui;
 pub mod video;

@@ -96,6 +96,8 @@ pub struct AppState {
     pub explaining: Option<usize>,
     /// Face explanations by utterance (requested on selection).
     pub faces: HashMap<usize, super::face::FaceState>,
+    /// Audio-segment explanations by utterance (requested with a button: slow).
+    pub audio_explanations: HashMap<usize, super::segments::SegmentState>,
     /// Utterance to select when the running analysis finishes.
     pub pending_select: Option<usize>,
     /// The annotator's corrections of the open dialogue (its sidecar).
@@ -131,6 +133,7 @@ impl AppState {
             explanations: HashMap::new(),
             explaining: None,
             faces: HashMap::new(),
+            audio_explanations: HashMap::new(),
             pending_select: None,
             annotator: Default::default(),
         }
@@ -217,6 +220,9 @@ impl AppState {
                 Message::FaceFailed { utterance, error } => {
                     self.faces.insert(utterance, super::face::FaceState::Failed(error));
                 }
+                Message::AudioExplained { utterance, result } => {
+                    self.audio_explanations.insert(utterance, result.into());
+                }
                 Message::ExplainFailed(e) => {
                     self.explaining = None;
                     self.message(Level::Error, format!("explanation failed: {e}"));
@@ -250,6 +256,7 @@ impl AppState {
         self.result = None;
         self.explanations.clear();
         self.faces.clear();
+        self.audio_explanations.clear();
         self.annotator.close();
         self.explaining = None;
         self.selected = None;

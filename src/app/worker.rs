@@ -6,6 +6,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Instant;
 
 use crate::analysis::explain::WordExplanation;
+use crate::analysis::explain_audio::SegmentExplanation;
 use crate::analysis::explain_face::FaceExplanation;
 use crate::analysis::result::DialogueResult;
 use crate::analysis::Analyzer;
@@ -26,6 +27,13 @@ pub enum Command {
     /// Explain an utterance of the last analysis by its words (LIME).
     Explain {
         utterance: usize,
+        samples: usize,
+        seed: u64,
+    },
+    /// Explain an utterance of the last analysis by 0.5 s segments of its audio (LIME; slow).
+    ExplainAudio {
+        utterance: usize,
+        video: PathBuf,
         samples: usize,
         seed: u64,
     },
@@ -77,6 +85,11 @@ pub enum Message {
     FaceFailed {
         utterance: usize,
         error: String,
+    },
+    /// An audio-segment explanation, or why there is none.
+    AudioExplained {
+        utterance: usize,
+        result: Result<Box<SegmentExplanation>, String>,
     },
     /// Decoded frames (RGB8), for `Command::Frames`.
     Frames {
@@ -149,7 +162,7 @@ impl Worker {
                 self.cancel.reset();
                 &self.tx
             }
-            Command::Explain { .. } | Command::ExplainFace { .. } => &self.tx,
+            Command::Explain { .. } | Command::ExplainFace { .. } | Command::ExplainAudio { .. } => &self.tx,
         };
         if let Some(tx) = tx {
             let _ = tx.send(cmd);
@@ -223,14 +236,26 @@ fn run(
                 cancel.reset();
                 match analyzer.explain_words(dialogue, features, utterance, None, samples, seed, &cancel) {
                     Ok(e) => send(Message::Explained(Box::new(e))),
-                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => {
-                        send(Message::ExplainFailed("cancelled".into()))
-                    }
-                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => {
-                        send(Message::ExplainFailed("cancelled".into()))
-                    }
-                    Err(e) => send(Message::ExplainFailed(format!("{e:#}"))),
+                    Err(e) => send(Message::ExplainFailed(failure(&e))),
                 }
+            }
+            Command::ExplainAudio {
+                utterance,
+                video,
+                samples,
+                seed,
+            } => {
+                let result = match (&analyzer, &analysed) {
+                    (Ok(analyzer), Some((dialogue, features))) => {
+                        cancel.reset();
+                        analyzer
+                            .explain_audio(&video, dialogue, features, utterance, None, samples, seed, &cancel)
+                            .map(|(e, _)| Box::new(e))
+                            .map_err(|e| failure(&e))
+                    }
+                    _ => Err("nothing analysed yet".into()),
+                };
+                send(Message::AudioExplained { utterance, result });
             }
             Command::ExplainFace {
                 utterance,
@@ -305,6 +330,15 @@ fn run(
             // Routed to the frames thread by `Worker::send`.
             Command::Frames { .. } => {}
         }
+    }
+}
+
+/// An explanation's error as the viewer shows it ("cancelled" when the user cancelled).
+fn failure(e: &anyhow::Error) -> String {
+    if e.downcast_ref::<Cancelled>().is_some() {
+        "cancelled".into()
+    } else {
+        format!("{e:#}")
     }
 }
 

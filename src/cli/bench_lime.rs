@@ -145,7 +145,7 @@ pub fn run(analyzer: &mut Analyzer, opts: &Options) -> Result<()> {
                 println!(
                     "{group:<10} {n:>7} {:>6} {:>8} {:>9.2} {cpu:>8.2} {:>8.2} {:>8.2} {:>8.3}  d{} u{} “{}”",
                     c.words,
-                    e.evaluated,
+                    e.fit.evaluated,
                     t.total,
                     t.encode,
                     t.model,

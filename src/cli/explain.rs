@@ -6,8 +6,11 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::features::{jobs, Job};
+use crate::analysis::explain::Timing;
+use crate::analysis::fit::Fit;
 use crate::analysis::Analyzer;
 use crate::features::extract::CancelToken;
+use crate::media::transcript::Utterance;
 
 /// The dialogue of `video`, checked to have utterance `utterance` (1-based).
 fn job_with(video: &Path, utterance: usize) -> Result<Job> {
@@ -46,14 +49,9 @@ pub fn run(
     print_fit(
         &job.dialogue.utterances[utterance - 1],
         utterance,
-        e.label,
-        e.intercept,
-        e.local_pred,
-        e.score,
-    );
-    println!(
-        "{} samples, {} distinct transcripts, {:.2} s",
-        e.samples, e.evaluated, e.seconds
+        &e.fit,
+        "transcripts",
+        None,
     );
     println!("{:<16} {:>9}", "word", "weight");
     for (w, v) in &e.top {
@@ -77,7 +75,7 @@ pub fn run(
         }
         let page = format!(
             "<!doctype html><meta charset=utf-8><title>amuse explain</title><body style=\"font: 20px sans-serif\"><p>why <b>{}</b>:</p><p>{body}</p></body>\n",
-            e.label
+            e.fit.label
         );
         crate::fsutil::write_atomic(path, page.as_bytes())?;
         println!("wrote {}", path.display());
@@ -160,14 +158,9 @@ pub fn audio(analyzer: &Analyzer, video: &Path, utterance: usize, samples: usize
     print_fit(
         &job.dialogue.utterances[utterance - 1],
         utterance,
-        e.label,
-        e.intercept,
-        e.local_pred,
-        e.score,
-    );
-    println!(
-        "{} samples, {} distinct silencing patterns, {:.2} s (audio encoder {:.2} s, model {:.2} s)",
-        e.samples, e.evaluated, e.seconds, t.encode, t.model
+        &e.fit,
+        "silencing patterns",
+        Some(("audio encoder", &t)),
     );
     println!("{:<17} {:>9}", "segment (s)", "weight");
     for s in &e.segments {
@@ -183,17 +176,20 @@ pub fn audio(analyzer: &Analyzer, video: &Path, utterance: usize, samples: usize
     Ok(())
 }
 
-/// The utterance and the local model's fit, the first lines of every explanation printed.
-fn print_fit(
-    u: &crate::media::transcript::Utterance,
-    utterance: usize,
-    label: crate::emotion::Emotion,
-    intercept: f64,
-    local_pred: f64,
-    score: f64,
-) {
+/// The utterance, the local model's fit and its cost: the first lines of every model-level
+/// explanation printed (`perturbations` names what was evaluated; `timing` splits the time
+/// between the named encoder and the model when it was measured).
+fn print_fit(u: &Utterance, utterance: usize, fit: &Fit, perturbations: &str, timing: Option<(&str, &Timing)>) {
     println!("#{utterance} {}: “{}”", u.speaker.as_deref().unwrap_or("?"), u.text);
     println!(
-        "explaining: {label} (intercept {intercept:.4}, local prediction {local_pred:.4}, weighted R² {score:.3})"
+        "explaining: {} (intercept {:.4}, local prediction {:.4}, weighted R² {:.3})",
+        fit.label, fit.intercept, fit.local_pred, fit.score
+    );
+    let split = timing.map_or(String::new(), |(encoder, t)| {
+        format!(" ({encoder} {:.2} s, model {:.2} s)", t.encode, t.model)
+    });
+    println!(
+        "{} samples, {} distinct {perturbations}, {:.2} s{split}",
+        fit.samples, fit.evaluated, fit.seconds
     );
 }

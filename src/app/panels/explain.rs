@@ -17,7 +17,7 @@ fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
     match state.explanations.get(&i) {
         Some(e) => {
             let max = e.top.iter().map(|(_, w)| w.abs()).fold(0.0, f64::max);
-            ui.strong(format!("why “{}”: words (LIME)", e.label.name()));
+            ui.strong(format!("why “{}”: words (LIME)", e.fit.label.name()));
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 0.0;
                 for (piece, w) in &e.pieces {
@@ -59,14 +59,14 @@ fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
             }
             ui.weak(format!(
                 "{} samples ({} distinct), local R² {:.2}, {:.1}s",
-                e.samples, e.evaluated, e.score, e.seconds
+                e.fit.samples, e.fit.evaluated, e.fit.score, e.fit.seconds
             ));
             if state.explaining.is_none()
                 && ui
-                    .button(format!("explain again with {} samples", (e.samples * 4).min(5000)))
+                    .button(format!("explain again with {} samples", (e.fit.samples * 4).min(5000)))
                     .clicked()
             {
-                state.explain_selected((e.samples * 4).min(5000));
+                state.explain_selected((e.fit.samples * 4).min(5000));
             }
         }
         None if state.explaining == Some(i) => {
@@ -111,6 +111,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         }
     });
     let has_voice = u.voice.is_some();
+    // The audio strip is offered when the checkpoint's audio head saw this utterance.
+    let audio_span = u.modality_probs[1].is_some().then_some((u.start, u.end));
     if has_voice && state.filter.voice_of != Some(i) && ui
         .button("follow this voice (V)")
         .on_hover_text("show only the utterances spoken in the same voice (speaker context by voice, useful when the transcript's names are missing or wrong)")
@@ -122,6 +124,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
     super::annotate::editor(ui, state, i);
     ui.separator();
     words(ui, state, i);
+    if let Some(span) = audio_span {
+        ui.separator();
+        crate::app::segments::show(ui, state, i, span);
+    }
     if state.faces.contains_key(&i) {
         ui.separator();
         crate::app::face::show(ui, state.faces.get_mut(&i));
