@@ -70,7 +70,7 @@ fn meld_dev(analyzer: &Analyzer) -> Result<(Vec<Vec<UtteranceInput>>, Vec<Case>)
 }
 
 /// `k` items spread evenly over `items` (deterministic, covers the whole split).
-fn spread<T>(items: Vec<T>, k: usize) -> Vec<T> {
+pub(super) fn spread<T>(items: Vec<T>, k: usize) -> Vec<T> {
     let n = items.len();
     if k >= n {
         return items;
@@ -86,7 +86,7 @@ fn spread<T>(items: Vec<T>, k: usize) -> Vec<T> {
 
 /// CPU seconds of this thread: with one LibTorch thread every op runs here, so this is the
 /// explanation's cost without the time other processes on the shared cores took.
-fn cpu_seconds() -> f64 {
+pub(super) fn cpu_seconds() -> f64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
@@ -125,6 +125,8 @@ pub fn run(analyzer: &mut Analyzer, opts: &Options) -> Result<()> {
             batch_sweep(analyzer, &first.text, &opts.batch_sizes)?;
             return Ok(());
         }
+        let texts: Vec<&str> = long.iter().map(|c| c.text.as_str()).collect();
+        super::bench_flops::report(analyzer, &texts)?;
     }
     let mut samples = opts.samples.clone();
     if !samples.contains(&INTERACTIVE_SAMPLES) {

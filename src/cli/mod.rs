@@ -14,6 +14,7 @@ pub mod ablate;
 pub mod adapt_text;
 pub mod analyze;
 pub mod bench;
+pub mod bench_flops;
 pub mod bench_lime;
 pub mod bench_speakers;
 pub mod bench_train;
