@@ -96,6 +96,17 @@ pub enum Modality {
     Audio,
 }
 
+impl Modality {
+    /// The viewer's sample count for this modality (`--samples` overrides it).
+    pub fn default_samples(self) -> usize {
+        match self {
+            Self::Text => crate::analysis::explain::INTERACTIVE_SAMPLES,
+            Self::Face => crate::analysis::explain_face::FACE_SAMPLES,
+            Self::Audio => crate::analysis::explain_audio::AUDIO_SAMPLES,
+        }
+    }
+}
+
 /// `amuse explain --modality face`: the facial regions behind the expression the CNN reads
 /// on the speaker's face in the middle keyframe of the utterance.
 pub fn face(

@@ -102,9 +102,10 @@ pub enum Command {
         /// Utterance number (1-based).
         #[arg(long)]
         utterance: usize,
-        /// LIME samples (the reference default is 5000).
-        #[arg(long, default_value_t = crate::analysis::explain::INTERACTIVE_SAMPLES)]
-        samples: usize,
+        /// LIME samples (the reference default is 5000); by default the viewer's: 2000 for
+        /// text, 300 for face, 100 for audio (one Whisper pass per distinct pattern).
+        #[arg(long)]
+        samples: Option<usize>,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// Write the transcript with green/red highlights as HTML.
@@ -260,6 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             preflight::media_input(&video)?;
             let info = device::init(threads, cli.cpu);
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
+            let samples = samples.unwrap_or(modality.default_samples());
             match modality {
                 explain::Modality::Text => explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?,
                 explain::Modality::Face => explain::face(&analyzer, &video, utterance, samples, seed, png.as_deref())?,
