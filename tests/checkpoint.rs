@@ -1,4 +1,4 @@
-//! The shipped checkpoint (`models/amuse`) on held-in dev data: MELD dev from text and
+//! The shipped checkpoint (`models/amuse`, with its text adapter) on held-in dev data: MELD dev from text and
 //! context, RAVDESS dev actors (17–20) where only the voice carries the emotion. The
 //! figures are the model card's; the bounds sit a little below them so that a regression
 //! (a broken loader, a changed encoder, a worse checkpoint) fails.
@@ -21,7 +21,7 @@ fn meld_dev_and_ravdess_dev_scores() {
     let r = evaluate(&loaded.model, &meld, Device::Cpu);
     eprintln!("MELD dev: accuracy {:.4}, weighted F1 {:.4}", r.accuracy, r.weighted_f1);
     assert_eq!(r.n, 1109);
-    assert!(r.weighted_f1 > 0.55, "MELD dev weighted F1 {:.4}", r.weighted_f1);
+    assert!(r.weighted_f1 > 0.575, "MELD dev weighted F1 {:.4}", r.weighted_f1);
     assert!(
         data::meld(&store, &text, "test").is_err(),
         "the test split stays held out"
@@ -44,6 +44,6 @@ fn meld_dev_and_ravdess_dev_scores() {
             fused.accuracy > text_only.accuracy + 0.2,
             "the voice informs the fused prediction"
         );
-        assert!(fused.accuracy > 0.6, "RAVDESS dev accuracy {:.4}", fused.accuracy);
+        assert!(fused.accuracy > 0.68, "RAVDESS dev accuracy {:.4}", fused.accuracy);
     }
 }

@@ -28,6 +28,9 @@ pub struct AdaptTextArgs {
     /// Only the first N utterances of MELD train and dev (quick runs).
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Decay the learning rate linearly to zero (`--decay false`: constant).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub decay: bool,
 }
 
 pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
@@ -38,6 +41,7 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
         lr: args.lr,
         seed: args.seed,
         limit: args.limit,
+        decay: args.decay,
         ..Default::default()
     };
     let train = text_adapter::meld_split(&store, "train", opts.limit)?;
@@ -64,9 +68,10 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
     );
     let about = serde_json::json!({
         "trained_on": format!(
-            "MELD train ({} utterances), words only; {} epochs, batch {}, lr {}, AdamW wd {}, seed {}; \
+            "MELD train ({} utterances), words only; {} epochs, batch {}, lr {}{}, AdamW wd {}, seed {}; \
              best epoch by MELD dev weighted F1",
-            train.labels.len(), opts.epochs, opts.batch, opts.lr, opts.weight_decay, opts.seed
+            train.labels.len(), opts.epochs, opts.batch, opts.lr,
+            if opts.decay { " decaying linearly to 0" } else { "" }, opts.weight_decay, opts.seed
         ),
         "best_epoch": best.epoch,
         "dev_utterance_level": { "accuracy": best.dev.accuracy, "weighted_f1": best.dev.weighted_f1 },

@@ -133,8 +133,11 @@ pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpu
     })
 }
 
+/// A MELD split's dialogues, each with its MELD dialogue id.
+pub(crate) type MeldDialogues = Vec<(String, crate::media::transcript::Dialogue)>;
+
 /// A MELD split's CSV: its bytes (for cache keys) and its dialogues in file order.
-pub(crate) fn meld_source(split: &str) -> Result<(Vec<u8>, Vec<(String, crate::media::transcript::Dialogue)>)> {
+pub(crate) fn meld_source(split: &str) -> Result<(Vec<u8>, MeldDialogues)> {
     if split == "test" {
         bail!("the MELD test split is held out for independent evaluation; use train or dev");
     }

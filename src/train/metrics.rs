@@ -135,6 +135,9 @@ mod tests {
         assert_eq!(r.per_class_f1[5], ("frustrated".to_owned(), 1.0));
         assert_eq!(r.weighted_f1_5cls, None);
         let t = r.table();
-        assert!(t.contains("excited") && t.contains("frustrat") && !t.contains("5 classes"), "{t}");
+        assert!(
+            t.contains("excited") && t.contains("frustrat") && !t.contains("5 classes"),
+            "{t}"
+        );
     }
 }
