@@ -38,6 +38,10 @@ pub struct Entry {
     pub output: Option<serde_json::Value>,
     #[serde(default)]
     pub golden: Option<String>,
+    /// For an export with low-rank adapters (`text_mpnet_upper`): their geometry
+    /// (`first_layer`, `rank`, `alpha`, `targets`).
+    #[serde(default)]
+    pub adapter: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,7 +150,8 @@ impl ModelStore {
             .map(|(k, v)| (k.as_str(), v))
     }
 
-    fn entry(&self, name: &str) -> Result<&Entry, ModelError> {
+    /// The manifest entry `name` (a model or a tokenizer).
+    pub fn entry(&self, name: &str) -> Result<&Entry, ModelError> {
         self.models
             .get(name)
             .or_else(|| self.tokenizers.get(name))

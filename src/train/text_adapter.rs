@@ -88,9 +88,7 @@ pub struct Geometry {
 }
 
 pub fn geometry(store: &ModelStore) -> Result<Geometry> {
-    let path = store.root().join("manifest.json");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
-    let a = &json["models"]["text_mpnet_upper"]["adapter"];
+    let a = store.entry("text_mpnet_upper")?.adapter.clone().unwrap_or_default();
     match (a["first_layer"].as_u64(), a["alpha"].as_f64(), a["rank"].as_f64()) {
         (Some(first), Some(alpha), Some(rank)) if rank > 0.0 => Ok(Geometry {
             first_layer: first as usize,
@@ -98,7 +96,7 @@ pub fn geometry(store: &ModelStore) -> Result<Geometry> {
         }),
         _ => bail!(
             "{} has no adapter description for text_mpnet_upper; {}",
-            path.display(),
+            store.root().join("manifest.json").display(),
             crate::manifest::FIX_HINT
         ),
     }
