@@ -26,12 +26,23 @@ pub struct Report {
     pub models_dir: String,
     /// `Err` carries the manifest problem (with the fix) when there is no usable manifest.
     pub models: Result<Vec<ModelRow>, String>,
+    /// The trained AMuSE checkpoints: the default one and every folder of the models
+    /// directory with a `config.json`.
+    pub checkpoints: Vec<CheckpointRow>,
+}
+
+/// One trained checkpoint: `Ok` with a one-line summary, or what is wrong with it.
+#[derive(Debug, Clone)]
+pub struct CheckpointRow {
+    pub dir: std::path::PathBuf,
+    pub status: Result<String, String>,
 }
 
 impl Report {
     /// True when every model file is present and matches its checksum.
     pub fn healthy(&self) -> bool {
         matches!(&self.models, Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.status == FileStatus::Ok))
+            && self.checkpoints.iter().all(|c| c.status.is_ok())
     }
 }
 
@@ -85,7 +96,37 @@ pub fn inspect(device: DeviceInfo) -> Report {
         device,
         models_dir: models_dir().display().to_string(),
         models,
+        checkpoints: checkpoint_dirs().into_iter().map(check_checkpoint).collect(),
     }
+}
+
+/// The default checkpoint, then the other checkpoint folders under the models directory.
+fn checkpoint_dirs() -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![crate::model::checkpoint::default_dir()];
+    if let Ok(read) = std::fs::read_dir(models_dir()) {
+        let mut more: Vec<_> = read
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("config.json").is_file() && !dirs.contains(p))
+            .collect();
+        more.sort();
+        dirs.extend(more);
+    }
+    dirs
+}
+
+/// Load a checkpoint the way the viewer does (weights, shapes, text adapter and its
+/// sha256), on the CPU: a second or less for the shipped ones.
+fn check_checkpoint(dir: std::path::PathBuf) -> CheckpointRow {
+    let status = crate::model::checkpoint::load(&dir, tch::Device::Cpu)
+        .map(|loaded| {
+            let adapter = match &loaded.text_adapter {
+                Some(a) => format!(", text adapter {}", &a.sha256[..12.min(a.sha256.len())]),
+                None => String::new(),
+            };
+            format!("ok ({}{adapter})", loaded.info.modalities.join("+"))
+        })
+        .map_err(|e| format!("{e:#}"));
+    CheckpointRow { dir, status }
 }
 
 /// Render the report as the text `amuse doctor` prints.
@@ -112,10 +153,30 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    let _ = writeln!(s, "checkpoints");
+    for row in &report.checkpoints {
+        match &row.status {
+            Ok(summary) => {
+                let _ = writeln!(s, "  {:<40} {summary}", row.dir.display());
+            }
+            Err(problem) => {
+                let _ = writeln!(s, "  {:<40} BROKEN: {problem}", row.dir.display());
+            }
+        }
+    }
+    let exports_ok =
+        matches!(&report.models, Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.status == FileStatus::Ok));
     if report.healthy() {
-        let _ = writeln!(s, "all model files present and intact");
-    } else {
+        let _ = writeln!(s, "all model files and checkpoints present and intact");
+    }
+    if !exports_ok {
         let _ = writeln!(s, "to fix: {FIX_HINT}");
+    }
+    if report.checkpoints.iter().any(|c| c.status.is_err()) {
+        let _ = writeln!(
+            s,
+            "to fix a checkpoint: restore its folder from git (`git checkout -- models/`) or retrain it (models/MODEL_CARD.md)"
+        );
     }
     s
 }

@@ -20,7 +20,10 @@ fn doctor_on_the_bootstrapped_models_is_healthy() {
     assert!(text.contains("LibTorch  2.13.0"), "{text}");
     assert!(text.contains("libavformat"), "{text}");
     assert!(text.contains("text_mpnet") && text.contains("ok (checksum)"), "{text}");
-    assert!(text.contains("all model files present and intact"), "{text}");
+    assert!(
+        text.contains("all model files and checkpoints present and intact"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -53,4 +56,44 @@ fn doctor_without_any_manifest_says_what_to_run() {
         text.contains("not been exported") && text.contains("make setup"),
         "{text}"
     );
+}
+
+#[test]
+fn doctor_checks_the_checkpoints_and_their_text_adapters() {
+    // A models folder with the real exports and a copy of the shipped text checkpoint
+    // whose adapter has been damaged: the exports are fine, the checkpoint is not.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        root.join("pretrained").canonicalize().unwrap(),
+        dir.path().join("pretrained"),
+    )
+    .unwrap();
+    for name in ["amuse", "amuse-text"] {
+        let to = dir.path().join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for f in std::fs::read_dir(root.join(name)).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let healthy = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&healthy.stdout);
+    assert!(healthy.status.success(), "{text}");
+    assert!(text.contains("amuse-text") && text.contains("text adapter"), "{text}");
+
+    let adapter = dir.path().join("amuse-text/text_adapter.safetensors");
+    let mut bytes = std::fs::read(&adapter).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&adapter, bytes).unwrap();
+    let out = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("BROKEN") && text.contains("does not match checkpoint"),
+        "{text}"
+    );
+    assert!(text.contains("git checkout -- models/"), "{text}");
+    assert!(!text.contains("make setup"), "exports are intact: {text}");
 }

@@ -46,8 +46,10 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
     };
     let train = text_adapter::meld_split(&store, "train", opts.limit)?;
     let dev = text_adapter::meld_split(&store, "dev", opts.limit)?;
+    let geo = text_adapter::geometry(&store)?;
     eprintln!(
-        "adapting MPNet's top layers on {} MELD train utterances ({} dev)",
+        "adapting MPNet's layers {}–11 on {} MELD train utterances ({} dev)",
+        geo.first_layer,
         train.labels.len(),
         dev.labels.len()
     );
@@ -73,6 +75,7 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
             train.labels.len(), opts.epochs, opts.batch, opts.lr,
             if opts.decay { " decaying linearly to 0" } else { "" }, opts.weight_decay, opts.seed
         ),
+        "adapted_layers": format!("{}–11", geo.first_layer),
         "best_epoch": best.epoch,
         "dev_utterance_level": { "accuracy": best.dev.accuracy, "weighted_f1": best.dev.weighted_f1 },
         "seconds_per_epoch": history.iter().map(|h| h.seconds).sum::<f64>() / history.len() as f64,

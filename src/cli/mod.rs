@@ -212,8 +212,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = crate::manifest::ModelStore::open_default()?;
             // The default checkpoint's text adapter, so these features are the ones
             // `amuse analyze` and the viewer use (and share their cache entries).
-            let adapter = crate::model::checkpoint::load(&crate::model::checkpoint::default_dir(), tch::Device::Cpu)?
-                .text_adapter;
+            let dir = crate::model::checkpoint::default_dir();
+            let adapter = crate::model::checkpoint::text_adapter(&dir, &crate::model::checkpoint::read_info(&dir)?)?;
             let enc = crate::features::extract::Encoders::load(&store, info.device(), adapter.as_ref())?;
             features::run(&store, &enc, &input, transcript.as_deref(), out.as_deref())?;
             Ok(ExitCode::SUCCESS)

@@ -31,6 +31,27 @@ pub struct Padded {
     pub lengths: Tensor,
 }
 
+/// Pad sequences `[L_i, dim]` (absent ones count as empty) into `[N, L_max, dim]` f32 on
+/// the CPU, with `L_max` at least 1, and return their lengths.
+pub fn pad_sequences(rows: &[Option<&Tensor>], dim: i64) -> (Tensor, Vec<i64>) {
+    let lens: Vec<i64> = rows.iter().map(|t| t.map_or(0, |t| t.size()[0])).collect();
+    let l = lens.iter().copied().max().unwrap_or(0).max(1);
+    if rows.is_empty() {
+        return (Tensor::zeros([0, l, dim], (Kind::Float, Device::Cpu)), lens);
+    }
+    let padded: Vec<Tensor> = rows
+        .iter()
+        .map(|t| {
+            let t = t.map_or_else(
+                || Tensor::zeros([0, dim], (Kind::Float, Device::Cpu)),
+                |t| t.to_kind(Kind::Float).to_device(Device::Cpu),
+            );
+            t.constant_pad_nd([0, 0, 0, l - t.size()[0]])
+        })
+        .collect();
+    (Tensor::stack(&padded, 0), lens)
+}
+
 #[derive(Debug)]
 pub struct Batch {
     pub text: Padded,
@@ -53,23 +74,8 @@ impl Batch {
     pub fn new(dialogues: &[&[UtteranceInput]], dims: [i64; 4], device: Device) -> Self {
         let all: Vec<&UtteranceInput> = dialogues.iter().flat_map(|d| d.iter()).collect();
         let pad = |get: &dyn Fn(&UtteranceInput) -> Option<&Tensor>, dim: i64| -> Padded {
-            let lens: Vec<i64> = all.iter().map(|u| get(u).map_or(0, |t| t.size()[0])).collect();
-            let l = lens.iter().copied().max().unwrap_or(0).max(1);
-            let rows: Vec<Tensor> = all
-                .iter()
-                .map(|u| {
-                    let t = get(u).map_or_else(
-                        || Tensor::zeros([0, dim], (Kind::Float, Device::Cpu)),
-                        |t| t.to_kind(Kind::Float),
-                    );
-                    t.constant_pad_nd([0, 0, 0, l - t.size()[0]])
-                })
-                .collect();
-            let x = if rows.is_empty() {
-                Tensor::zeros([0, l, dim], (Kind::Float, Device::Cpu))
-            } else {
-                Tensor::stack(&rows, 0)
-            };
+            let rows: Vec<Option<&Tensor>> = all.iter().map(|u| get(u)).collect();
+            let (x, lens) = pad_sequences(&rows, dim);
             Padded {
                 x: x.to_device(device),
                 lengths: Tensor::from_slice(&lens).to_device(device),

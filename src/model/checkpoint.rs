@@ -74,12 +74,35 @@ pub fn save(dir: &Path, vs: &nn::VarStore, info: &CheckpointInfo) -> Result<()> 
     Ok(())
 }
 
-pub fn load(dir: &Path, device: Device) -> Result<Loaded> {
+/// A checkpoint's `config.json`, without its weights.
+pub fn read_info(dir: &Path) -> Result<CheckpointInfo> {
     let cfg_path = dir.join("config.json");
     let text = std::fs::read_to_string(&cfg_path)
         .with_context(|| format!("no AMuSE checkpoint at {} (config.json missing); train one with `amuse train` or restore models/amuse from git", dir.display()))?;
-    let info: CheckpointInfo = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a valid checkpoint config", cfg_path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a valid checkpoint config", cfg_path.display()))
+}
+
+/// The text adapter `info` names, checked against its sha256 (`None` when it names none).
+/// Cheap: it reads the adapter (about a megabyte), not the model's weights.
+pub fn text_adapter(dir: &Path, info: &CheckpointInfo) -> Result<Option<TextAdapter>> {
+    let Some(r) = &info.text_adapter else {
+        return Ok(None);
+    };
+    let adapter = TextAdapter::load(&dir.join(&r.file))?;
+    if adapter.sha256 != r.sha256 {
+        bail!(
+            "text adapter {} does not match checkpoint {} (sha256 {}, expected {}); restore the folder from git or retrain",
+            adapter.path.display(),
+            dir.display(),
+            adapter.sha256,
+            r.sha256
+        );
+    }
+    Ok(Some(adapter))
+}
+
+pub fn load(dir: &Path, device: Device) -> Result<Loaded> {
+    let info = read_info(dir)?;
     let mut vs = nn::VarStore::new(device);
     let model = Amuse::new(&vs.root(), info.config.clone());
     let weights = dir.join("amuse.safetensors");
@@ -107,22 +130,7 @@ pub fn load(dir: &Path, device: Device) -> Result<Loaded> {
     vs.load(&weights)
         .with_context(|| format!("loading {}", weights.display()))?;
     vs.freeze();
-    let text_adapter = match &info.text_adapter {
-        None => None,
-        Some(r) => {
-            let adapter = TextAdapter::load(&dir.join(&r.file))?;
-            if adapter.sha256 != r.sha256 {
-                bail!(
-                    "text adapter {} does not match checkpoint {} (sha256 {}, expected {}); restore the folder from git or retrain",
-                    adapter.path.display(),
-                    dir.display(),
-                    adapter.sha256,
-                    r.sha256
-                );
-            }
-            Some(adapter)
-        }
-    };
+    let text_adapter = text_adapter(dir, &info)?;
     Ok(Loaded {
         vs,
         model,

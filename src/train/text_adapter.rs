@@ -193,13 +193,11 @@ impl Upper {
     /// for a batch of lower-layer states.
     pub fn token_states(&self, states: &[&Tensor]) -> Result<(Tensor, Tensor)> {
         let device = self.head.ws.device();
-        let lens: Vec<i64> = states.iter().map(|s| s.size()[0]).collect();
-        let max = lens.iter().copied().max().unwrap_or(1);
-        let padded: Vec<Tensor> = states
-            .iter()
-            .map(|s| s.to_kind(Kind::Float).constant_pad_nd([0, 0, 0, max - s.size()[0]]))
-            .collect();
-        let hidden = Tensor::stack(&padded, 0).to_device(device);
+        let rows: Vec<Option<&Tensor>> = states.iter().map(|s| Some(*s)).collect();
+        let dim = states.first().map_or(768, |s| s.size()[1]);
+        let (hidden, lens) = crate::model::batch::pad_sequences(&rows, dim);
+        let hidden = hidden.to_device(device);
+        let max = hidden.size()[1];
         let mask_rows: Vec<Tensor> = lens
             .iter()
             .map(|&l| {
