@@ -1,14 +1,14 @@
 //! Fine-tuning the text encoder's top layers for emotion (`amuse adapt-text`): low-rank
-//! adapters ([`crate::features::adapter`]) on MPNet's layers 9–11, trained on MELD train
+//! adapters ([`crate::features::adapter`]) on MPNet's layers 6–11, trained on MELD train
 //! utterances with a linear classifier on the mean token state, selected on MELD dev.
 //!
 //! This is the first stage of a two-stage recipe (as COSMIC and most MELD systems do it):
 //! the adapted encoder's token states then feed the AMuSE model (`amuse train
 //! --text-adapter`), which adds the modalities, the MAN and the dialogue/speaker context.
 //!
-//! Cost: the states entering layer 9 do not change while only the top layers train, so
+//! Cost: the states entering layer 6 do not change while only the top layers train, so
 //! they are computed once by `text_mpnet_lower.pt` and cached with the corpus features;
-//! each step then runs three of MPNet's twelve layers forward and backward
+//! each step then runs six of MPNet's twelve layers forward and backward
 //! (`text_mpnet_upper.pt`, a TorchScript module whose `lora_a`/`lora_b` parameters are the
 //! only ones that learn).
 
