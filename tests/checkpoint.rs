@@ -40,7 +40,7 @@ fn meld_dev_and_ravdess_dev_scores() {
     let r = evaluate(&loaded.model, &meld, Device::Cpu);
     eprintln!("MELD dev: accuracy {:.4}, weighted F1 {:.4}", r.accuracy, r.weighted_f1);
     assert_eq!(r.n, 1109);
-    assert!(r.weighted_f1 > 0.575, "MELD dev weighted F1 {:.4}", r.weighted_f1);
+    assert!(r.weighted_f1 > 0.59, "MELD dev weighted F1 {:.4}", r.weighted_f1);
     assert!(
         data::meld(&store, &text, "test").is_err(),
         "the test split stays held out"
@@ -63,6 +63,6 @@ fn meld_dev_and_ravdess_dev_scores() {
             fused.accuracy > text_only.accuracy + 0.2,
             "the voice informs the fused prediction"
         );
-        assert!(fused.accuracy > 0.68, "RAVDESS dev accuracy {:.4}", fused.accuracy);
+        assert!(fused.accuracy > 0.65, "RAVDESS dev accuracy {:.4}", fused.accuracy);
     }
 }

@@ -5,7 +5,7 @@
 //! the words' emotion only weakly, and fine-tuning all 110 M weights costs ~45 min of CPU
 //! per MELD epoch here. LoRA (`W + s·B·A`, rank 8) on q, k, v, o and both feed-forward
 //! matrices of the top layers trains in minutes from cached lower-layer states and is
-//! small enough to ship inside a checkpoint (~1.3 MB), while the 438 MB base stays the
+//! small enough to ship inside a checkpoint (~2.6 MB for six layers), while the 438 MB base stays the
 //! registry's export.
 //!
 //! The file (`text_adapter.safetensors`) names each factor after the base weight it adapts
