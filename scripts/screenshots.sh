@@ -19,7 +19,7 @@ shot() { # name utterance seconds [extra args]
 }
 mkdir -p screenshots
 shot main 1 40
-shot explanation 6 40
+shot explanation 6 150   # the word explanation (LIME, 2000 samples) of a 10-word utterance
 shot text-checkpoint 1 40 --checkpoint models/amuse-text
 # The timeline and trajectories (bottom panel) and the explanation panel (right), cut from
 # the main window (1400×900 at the screen's origin: no window manager under Xvfb).
