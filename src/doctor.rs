@@ -39,10 +39,14 @@ pub struct CheckpointRow {
 }
 
 impl Report {
-    /// True when every model file is present and matches its checksum.
-    pub fn healthy(&self) -> bool {
+    /// True when every pretrained export is present and matches its checksum.
+    pub fn exports_ok(&self) -> bool {
         matches!(&self.models, Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.status == FileStatus::Ok))
-            && self.checkpoints.iter().all(|c| c.status.is_ok())
+    }
+
+    /// True when the exports are intact and every checkpoint loads.
+    pub fn healthy(&self) -> bool {
+        self.exports_ok() && self.checkpoints.iter().all(|c| c.status.is_ok())
     }
 }
 
@@ -164,12 +168,10 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
-    let exports_ok =
-        matches!(&report.models, Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.status == FileStatus::Ok));
     if report.healthy() {
         let _ = writeln!(s, "all model files and checkpoints present and intact");
     }
-    if !exports_ok {
+    if !report.exports_ok() {
         let _ = writeln!(s, "to fix: {FIX_HINT}");
     }
     if report.checkpoints.iter().any(|c| c.status.is_err()) {

@@ -12,20 +12,30 @@ use amuse::train::data::{self, AudioEncoderRef};
 use amuse::train::evaluate;
 use tch::Device;
 
+/// A checkpoint, the text encoder with its adapter merged, and its MELD dev scores.
+fn meld_dev(
+    store: &amuse::manifest::ModelStore,
+    dir: &std::path::Path,
+) -> (checkpoint::Loaded, TextEncoder, amuse::train::metrics::Report) {
+    let loaded = checkpoint::load(dir, Device::Cpu).unwrap();
+    let text = TextEncoder::load_adapted(store, Device::Cpu, loaded.text_adapter.as_ref()).unwrap();
+    let r = evaluate(&loaded.model, &data::meld(store, &text, "dev").unwrap(), Device::Cpu);
+    eprintln!(
+        "MELD dev ({}): accuracy {:.4}, weighted F1 {:.4}",
+        dir.display(),
+        r.accuracy,
+        r.weighted_f1
+    );
+    assert_eq!(r.n, 1109);
+    (loaded, text, r)
+}
+
 /// The text-and-context checkpoint the demo opens (`models/amuse-text`, with its own
 /// adapter): MELD dev above the paper's text-only row (0.6041, on test).
 #[test]
 fn text_checkpoint_meld_dev_score() {
-    let store = common::store();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/amuse-text");
-    let loaded = checkpoint::load(&dir, Device::Cpu).unwrap();
-    let text = TextEncoder::load_adapted(&store, Device::Cpu, loaded.text_adapter.as_ref()).unwrap();
-    let r = evaluate(&loaded.model, &data::meld(&store, &text, "dev").unwrap(), Device::Cpu);
-    eprintln!(
-        "MELD dev (amuse-text): accuracy {:.4}, weighted F1 {:.4}",
-        r.accuracy, r.weighted_f1
-    );
-    assert_eq!(r.n, 1109);
+    let (_, _, r) = meld_dev(&common::store(), &dir);
     // The model card says 0.6071; the bound leaves room for a few flipped predictions on
     // another CPU, and still fails on a regression (the previous checkpoint had 0.5868).
     assert!(r.weighted_f1 > 0.600, "MELD dev weighted F1 {:.4}", r.weighted_f1);
@@ -34,12 +44,7 @@ fn text_checkpoint_meld_dev_score() {
 #[test]
 fn meld_dev_and_ravdess_dev_scores() {
     let store = common::store();
-    let loaded = checkpoint::load(&checkpoint::default_dir(), Device::Cpu).unwrap();
-    let text = TextEncoder::load_adapted(&store, Device::Cpu, loaded.text_adapter.as_ref()).unwrap();
-    let meld = data::meld(&store, &text, "dev").unwrap();
-    let r = evaluate(&loaded.model, &meld, Device::Cpu);
-    eprintln!("MELD dev: accuracy {:.4}, weighted F1 {:.4}", r.accuracy, r.weighted_f1);
-    assert_eq!(r.n, 1109);
+    let (loaded, text, r) = meld_dev(&store, &checkpoint::default_dir());
     assert!(r.weighted_f1 > 0.59, "MELD dev weighted F1 {:.4}", r.weighted_f1);
     assert!(
         data::meld(&store, &text, "test").is_err(),

@@ -8,6 +8,12 @@ fn amuse() -> Command {
     cmd
 }
 
+/// `amuse --models DIR doctor`: its exit code and what it printed.
+fn doctor_in(models: &std::path::Path) -> (Option<i32>, String) {
+    let out = amuse().arg("--models").arg(models).arg("doctor").output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 #[test]
 fn doctor_on_the_bootstrapped_models_is_healthy() {
     let out = amuse().arg("doctor").output().unwrap();
@@ -39,9 +45,8 @@ fn doctor_names_missing_and_corrupt_files_and_the_fix() {
         }
     });
     std::fs::write(pre.join("manifest.json"), manifest.to_string()).unwrap();
-    let out = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{text}");
+    let (code, text) = doctor_in(dir.path());
+    assert_eq!(code, Some(3), "{text}");
     assert!(text.contains("CORRUPT") && text.contains("MISSING"), "{text}");
     assert!(text.contains("make setup"), "{text}");
 }
@@ -49,9 +54,8 @@ fn doctor_names_missing_and_corrupt_files_and_the_fix() {
 #[test]
 fn doctor_without_any_manifest_says_what_to_run() {
     let dir = tempfile::tempdir().unwrap();
-    let out = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{text}");
+    let (code, text) = doctor_in(dir.path());
+    assert_eq!(code, Some(3), "{text}");
     assert!(
         text.contains("not been exported") && text.contains("make setup"),
         "{text}"
@@ -77,9 +81,8 @@ fn doctor_checks_the_checkpoints_and_their_text_adapters() {
             std::fs::copy(&f, to.join(f.file_name().unwrap())).unwrap();
         }
     }
-    let healthy = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
-    let text = String::from_utf8_lossy(&healthy.stdout);
-    assert!(healthy.status.success(), "{text}");
+    let (code, text) = doctor_in(dir.path());
+    assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("amuse-text") && text.contains("text adapter"), "{text}");
 
     let adapter = dir.path().join("amuse-text/text_adapter.safetensors");
@@ -87,9 +90,8 @@ fn doctor_checks_the_checkpoints_and_their_text_adapters() {
     let last = bytes.len() - 1;
     bytes[last] ^= 0x55;
     std::fs::write(&adapter, bytes).unwrap();
-    let out = amuse().arg("--models").arg(dir.path()).arg("doctor").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{text}");
+    let (code, text) = doctor_in(dir.path());
+    assert_eq!(code, Some(3), "{text}");
     assert!(
         text.contains("BROKEN") && text.contains("does not match checkpoint"),
         "{text}"
