@@ -21,6 +21,7 @@ use crate::emotion::Emotion;
 use crate::explain::lime::{Labels, LimeConfig};
 use crate::explain::text::explain_text;
 use crate::features::extract::{CancelToken, Cancelled, UtteranceFeatures};
+use crate::features::text::dialogue_contexts;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
 
@@ -71,23 +72,25 @@ impl Analyzer {
         seed: u64,
         cancel: &CancelToken,
     ) -> Result<WordExplanation> {
-        let text = &dialogue
-            .utterances
-            .get(i)
-            .ok_or_else(|| anyhow!("no utterance {}", i + 1))?
-            .text;
+        let texts: Vec<&str> = dialogue.utterances.iter().map(|u| u.text.as_str()).collect();
+        let text = texts.get(i).ok_or_else(|| anyhow!("no utterance {}", i + 1))?;
+        let preceding = dialogue_contexts(&texts[..=i], self.encoders.text.context)
+            .pop()
+            .unwrap_or_default();
         let inputs = self.inputs(dialogue, features);
-        let (e, _) = self.explain_words_of(&inputs, text, i, label, samples, seed, cancel)?;
+        let (e, _) = self.explain_words_of(&inputs, (&preceding, text), i, label, samples, seed, cancel)?;
         Ok(e)
     }
 
     /// As [`Self::explain_words`], on prepared model inputs (e.g. a MELD dev dialogue of the
-    /// corpus loader) with utterance `i`'s transcript `text`; also says where the time went.
+    /// corpus loader) with utterance `i`'s transcript `text` and the preceding utterances
+    /// the text encoder reads before it (`(preceding, text)`; the preceding text is not
+    /// perturbed); also says where the time went.
     #[allow(clippy::too_many_arguments)]
     pub fn explain_words_of(
         &self,
         inputs: &[UtteranceInput],
-        text: &str,
+        (preceding, text): (&str, &str),
         i: usize,
         label: Option<Emotion>,
         samples: usize,
@@ -101,8 +104,8 @@ impl Analyzer {
         let classifier = |texts: &[String]| -> Result<Vec<Vec<f64>>> {
             cancel.check()?;
             let t = Instant::now();
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let encoded = self.encoders.text.encode(&refs)?;
+            let items: Vec<(&str, &str)> = texts.iter().map(|t| (preceding, t.as_str())).collect();
+            let encoded = self.encoders.text.encode_after(&items)?;
             encode.set(encode.get() + t.elapsed().as_secs_f64());
             let variants = encoded
                 .into_iter()

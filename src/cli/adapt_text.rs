@@ -31,6 +31,9 @@ pub struct AdaptTextArgs {
     /// Decay the learning rate linearly to zero (`--decay false`: constant).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub decay: bool,
+    /// Put the N preceding utterances of the dialogue before each one in MPNet's input.
+    #[arg(long, default_value_t = 0)]
+    pub context: usize,
 }
 
 pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
@@ -42,10 +45,11 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
         seed: args.seed,
         limit: args.limit,
         decay: args.decay,
+        context: args.context,
         ..Default::default()
     };
-    let train = text_adapter::meld_split(&store, "train", opts.limit)?;
-    let dev = text_adapter::meld_split(&store, "dev", opts.limit)?;
+    let train = text_adapter::meld_split(&store, "train", opts.limit, opts.context)?;
+    let dev = text_adapter::meld_split(&store, "dev", opts.limit, opts.context)?;
     let geo = text_adapter::geometry(&store)?;
     eprintln!(
         "adapting MPNet's layers {}–11 on {} MELD train utterances ({} dev)",
@@ -64,7 +68,8 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
         .max_by(|a, b| a.dev.weighted_f1.total_cmp(&b.dev.weighted_f1))
         .expect("at least one epoch");
     println!(
-        "MELD dev, utterance level (no context), epoch {}:\n{}",
+        "MELD dev, utterance level ({} preceding utterances in MPNet's input, no context model), epoch {}:\n{}",
+        opts.context,
         best.epoch,
         best.dev.table()
     );
@@ -76,6 +81,7 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
             if opts.decay { " decaying linearly to 0" } else { "" }, opts.weight_decay, opts.seed
         ),
         "adapted_layers": format!("{}–11", geo.first_layer),
+        "context_utterances": opts.context,
         "best_epoch": best.epoch,
         "dev_utterance_level": { "accuracy": best.dev.accuracy, "weighted_f1": best.dev.weighted_f1 },
         "seconds_per_epoch": history.iter().map(|h| h.seconds).sum::<f64>() / history.len() as f64,
@@ -84,7 +90,7 @@ pub fn run(args: &AdaptTextArgs, device: Device) -> Result<()> {
             "dev_weighted_f1": h.dev.weighted_f1, "seconds": h.seconds,
         })).collect::<Vec<_>>(),
     });
-    text_adapter::save(&args.out, &store, &factors, &about)?;
+    text_adapter::save(&args.out, &store, opts.context, &factors, &about)?;
     println!("saved {}", args.out.join(crate::features::adapter::FILE).display());
     Ok(())
 }

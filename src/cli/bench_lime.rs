@@ -17,6 +17,7 @@ use crate::explain::lime::{self, cosine_distances, evaluate_distinct, rng_from_s
 use crate::explain::lime::{BoxError, Labels, LimeConfig};
 use crate::explain::text::{explain_text, TextFeatures};
 use crate::features::extract::CancelToken;
+use crate::features::text::dialogue_contexts;
 use crate::media::transcript::{csv, text as transcript_text};
 use crate::model::batch::UtteranceInput;
 use crate::train::data;
@@ -42,6 +43,8 @@ struct Case {
     dialogue: usize,
     index: usize,
     text: String,
+    /// The preceding utterances the text encoder reads before it.
+    preceding: String,
     words: usize,
 }
 
@@ -54,11 +57,14 @@ fn meld_dev(analyzer: &Analyzer) -> Result<(Vec<Vec<UtteranceInput>>, Vec<Case>)
     let groups = csv::parse(&content).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut cases = Vec::new();
     for (d, (_, dialogue)) in groups.iter().enumerate() {
-        for (index, u) in dialogue.utterances.iter().enumerate() {
+        let texts: Vec<&str> = dialogue.utterances.iter().map(|u| u.text.as_str()).collect();
+        let contexts = dialogue_contexts(&texts, analyzer.encoders.text.context);
+        for ((index, u), preceding) in dialogue.utterances.iter().enumerate().zip(contexts) {
             cases.push(Case {
                 dialogue: d,
                 index,
                 text: u.text.clone(),
+                preceding,
                 words: TextFeatures::new(&u.text).num_words(),
             });
         }
@@ -187,7 +193,7 @@ fn explain(
 ) -> Result<(WordExplanation, Timing)> {
     analyzer.explain_words_of(
         &dialogues[c.dialogue],
-        &c.text,
+        (&c.preceding, &c.text),
         c.index,
         None,
         samples,

@@ -10,7 +10,9 @@
 //!
 //! The file (`text_adapter.safetensors`) names each factor after the base weight it adapts
 //! in `text_mpnet.pt` (`model.encoder.layer.9.attention.attn.q.weight.lora_a`, `…lora_b`)
-//! and holds the scale `s` as a scalar `scale`, so applying it needs nothing else: the
+//! and holds the scale `s` as a scalar `scale` (and, when it was trained on utterances in
+//! their dialogue, the number of preceding utterances as a scalar `context`, see
+//! [`crate::features::text::TextEncoder::encode_dialogue`]), so applying it needs nothing else: the
 //! weights are merged once at load ([`TextAdapter::merge_into`]), and the encoder then runs
 //! at exactly the base model's cost.
 
@@ -41,6 +43,9 @@ pub struct TextAdapter {
     /// sha256 of the file: part of every feature cache key computed with it.
     pub sha256: String,
     pub scale: f64,
+    /// Preceding utterances the encoder reads before each one (0: each alone). Inside the
+    /// file, so the sha256 — and every feature cache key — changes with it.
+    pub context: usize,
     pub factors: Vec<Factor>,
 }
 
@@ -66,6 +71,13 @@ impl TextAdapter {
             bail!("text adapter {} has no `scale`", path.display())
         };
         let scale = scale.to_kind(Kind::Double).double_value(&[]);
+        let context = match tensors.remove("context") {
+            Some(c) => match usize::try_from(c.to_kind(Kind::Int64).int64_value(&[])) {
+                Ok(c) if c <= 16 => c,
+                _ => bail!("text adapter {}: context {c} is not 0…16", path.display()),
+            },
+            None => 0,
+        };
         let mut factors = Vec::new();
         let names: Vec<String> = tensors.keys().filter(|k| k.ends_with(".lora_a")).cloned().collect();
         for a_name in names {
@@ -99,13 +111,18 @@ impl TextAdapter {
             path: path.to_path_buf(),
             sha256,
             scale,
+            context,
             factors,
         })
     }
 
-    /// Write `factors` and `scale` as an adapter file (atomically).
-    pub fn save(path: &Path, scale: f64, factors: &[Factor]) -> Result<()> {
+    /// Write `factors`, `scale` and `context` as an adapter file (atomically); an adapter
+    /// without context is written as before it had one.
+    pub fn save(path: &Path, scale: f64, context: usize, factors: &[Factor]) -> Result<()> {
         let mut named: Vec<(String, Tensor)> = vec![("scale".into(), Tensor::from(scale as f32))];
+        if context > 0 {
+            named.push(("context".into(), Tensor::from(context as i64)));
+        }
         for f in factors {
             named.push((format!("{}.lora_a", f.weight), f.a.to_kind(Kind::Float).contiguous()));
             named.push((format!("{}.lora_b", f.weight), f.b.to_kind(Kind::Float).contiguous()));
@@ -159,9 +176,10 @@ mod tests {
             a,
             b,
         };
-        TextAdapter::save(&path, 0.5, &[factor]).unwrap();
+        TextAdapter::save(&path, 0.5, 2, &[factor]).unwrap();
         let adapter = TextAdapter::load(&path).unwrap();
         assert_eq!(adapter.factors.len(), 1);
+        assert_eq!(adapter.context, 2);
         let w = Tensor::ones([2, 2], (Kind::Float, tch::Device::Cpu));
         adapter.merge_into(&[("l.weight".into(), w.shallow_clone())]).unwrap();
         // b·a = [[1, 2], [0, 3]]; · 0.5 + 1

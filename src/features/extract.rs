@@ -240,7 +240,7 @@ pub fn extract(
         |progress: &mut dyn FnMut(Progress), stage: Stage, done: usize| progress(Progress { stage, done, total: n });
     report(progress, Stage::Encoders, 0);
     let texts: Vec<&str> = dialogue.utterances.iter().map(|u| u.text.as_str()).collect();
-    let text = enc.text.encode(&texts)?;
+    let text = enc.text.encode_dialogue(&texts)?;
     let mut warned = Warned::default();
     let mut out = Vec::with_capacity(n);
     for (i, (u, t)) in dialogue.utterances.iter().zip(text).enumerate() {

@@ -32,6 +32,8 @@ pub struct TextEncoder {
     /// sha256 of the merged [`TextAdapter`], if any: features differ with it, so it is
     /// part of every cache key.
     pub adapter_sha256: Option<String>,
+    /// Preceding utterances [`Self::encode_dialogue`] puts before each one (the adapter's).
+    pub context: usize,
 }
 
 impl TextEncoder {
@@ -52,6 +54,7 @@ impl TextEncoder {
             module,
             batch_size: 32,
             adapter_sha256: adapter.map(|a| a.sha256.clone()),
+            context: adapter.map_or(0, |a| a.context),
         })
     }
 
@@ -70,6 +73,55 @@ impl TextEncoder {
     }
 }
 
+impl TextEncoder {
+    /// Encode a dialogue's utterances, each after its [`Self::context`] predecessors (the
+    /// input the adapter was trained on); without context, [`Self::encode`].
+    pub fn encode_dialogue(&self, texts: &[&str]) -> Result<Vec<TextFeatures>> {
+        let contexts = dialogue_contexts(texts, self.context);
+        let items: Vec<(&str, &str)> = contexts.iter().map(String::as_str).zip(texts.iter().copied()).collect();
+        self.encode_after(&items)
+    }
+
+    /// Encode each `(context, text)`: MPNet reads the context, then the text; the features
+    /// are the text's own token states and their mean, L2-normalised (the module's pooled
+    /// vector when the context is empty).
+    pub fn encode_after(&self, items: &[(&str, &str)]) -> Result<Vec<TextFeatures>> {
+        let (encoded, ranges): (Vec<Encoded>, Vec<(usize, usize)>) = items
+            .iter()
+            .map(|(c, t)| self.tokenizer.encode_in_context(c, t))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let outputs = run_sorted(&self.module, self.tokenizer.pad_id(), self.batch_size, &encoded)?;
+        Ok(outputs
+            .into_iter()
+            .zip(items.iter().zip(ranges))
+            .map(|(mut outs, ((context, _), (start, len)))| {
+                let pooled = outs.pop().expect("two outputs");
+                let tokens = outs.pop().expect("two outputs");
+                if context.trim().is_empty() {
+                    return TextFeatures { tokens, pooled };
+                }
+                let tokens = super::owned(&tokens.narrow(0, start as i64, len.max(1) as i64));
+                let mean = tokens.mean_dim(0, false, tch::Kind::Float);
+                let norm = mean.norm().clamp_min(1e-12);
+                TextFeatures {
+                    pooled: &mean / norm,
+                    tokens,
+                }
+            })
+            .collect())
+    }
+}
+
+/// For each utterance, its `context` predecessors' texts joined by spaces ("" for the
+/// first, and for all when `context` is 0).
+pub fn dialogue_contexts(texts: &[&str], context: usize) -> Vec<String> {
+    (0..texts.len())
+        .map(|i| texts[i.saturating_sub(context)..i].join(" "))
+        .collect()
+}
+
 /// Run a MPNet-contract module (`input_ids, attention_mask` → per-token and per-text
 /// outputs) over `texts` sorted by token count, `batch_size` at a time, so padding stays
 /// small; per text and in input order, each output's row (per-token ones cut to the text's
@@ -81,12 +133,22 @@ pub(crate) fn encode_sorted(
     texts: &[&str],
 ) -> Result<Vec<Vec<Tensor>>> {
     let encoded: Vec<Encoded> = texts.iter().map(|t| tokenizer.encode(t)).collect::<Result<_>>()?;
-    let mut order: Vec<usize> = (0..texts.len()).collect();
+    run_sorted(module, tokenizer.pad_id(), batch_size, &encoded)
+}
+
+/// [`encode_sorted`] on sequences already tokenised (e.g. an utterance in its context).
+pub(crate) fn run_sorted(
+    module: &TorchScript,
+    pad_id: i64,
+    batch_size: usize,
+    encoded: &[Encoded],
+) -> Result<Vec<Vec<Tensor>>> {
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
     order.sort_by_key(|&i| encoded[i].ids.len());
-    let mut out: Vec<Vec<Tensor>> = (0..texts.len()).map(|_| Vec::new()).collect();
+    let mut out: Vec<Vec<Tensor>> = (0..encoded.len()).map(|_| Vec::new()).collect();
     for chunk in order.chunks(batch_size.max(1)) {
         let batch: Vec<Encoded> = chunk.iter().map(|&i| encoded[i].clone()).collect();
-        let (ids, mask) = pad_batch(&batch, tokenizer.pad_id());
+        let (ids, mask) = pad_batch(&batch, pad_id);
         let outputs: Vec<Tensor> = module
             .forward(&[ids, mask])?
             .iter()

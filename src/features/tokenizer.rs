@@ -55,6 +55,39 @@ impl TextTokenizer {
         })
     }
 
+    /// Tokenise `text` after `context` (MPNet's pair form `<s> context </s></s> text </s>`),
+    /// so the encoder's attention sees the preceding utterances; also the token range
+    /// `(start, len)` that belongs to `text` (its own tokens, specials excluded). An empty
+    /// context gives [`Self::encode`]'s tokens and the range of all of them.
+    pub fn encode_in_context(&self, context: &str, text: &str) -> Result<(Encoded, (usize, usize))> {
+        if context.trim().is_empty() {
+            let enc = self.encode(text)?;
+            let n = enc.ids.len();
+            return Ok((enc, (0, n)));
+        }
+        let enc = self
+            .inner
+            .encode((context, text), true)
+            .map_err(|e| anyhow!("tokenizing {text:?} after {context:?}: {e}"))?;
+        let seq = enc.get_sequence_ids();
+        let start = seq.iter().position(|s| *s == Some(1)).unwrap_or(seq.len());
+        let len = seq[start..].iter().take_while(|s| **s == Some(1)).count();
+        // An empty text has no tokens of its own: its features are the closing `</s>`.
+        let (start, len) = if len == 0 {
+            (seq.len().saturating_sub(1), 1)
+        } else {
+            (start, len)
+        };
+        Ok((
+            Encoded {
+                ids: enc.get_ids().iter().map(|&i| i as i64).collect(),
+                attention_mask: enc.get_attention_mask().iter().map(|&i| i as i64).collect(),
+                offsets: enc.get_offsets().to_vec(),
+            },
+            (start, len),
+        ))
+    }
+
     /// Pad id used when batching.
     pub fn pad_id(&self) -> i64 {
         self.inner

@@ -14,7 +14,7 @@ use tch::{Kind, Tensor};
 
 use crate::emotion::Emotion;
 use crate::features::audio::{SoundEncoder, SpeechEncoder};
-use crate::features::text::TextEncoder;
+use crate::features::text::{dialogue_contexts, TextEncoder};
 use crate::manifest::ModelStore;
 use crate::media::decode;
 use crate::media::transcript::{csv, text as transcript_text};
@@ -89,9 +89,9 @@ pub(crate) fn cached(
 /// speakers and labels; no audio/video (MELD's media is not available here).
 pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpus> {
     let (raw, groups) = meld_source(split)?;
-    let texts: Vec<String> = groups
+    let dialogue_texts: Vec<Vec<&str>> = groups
         .iter()
-        .flat_map(|(_, d)| d.utterances.iter().map(|u| u.text.clone()))
+        .map(|(_, d)| d.utterances.iter().map(|u| u.text.as_str()).collect())
         .collect();
     let key = hex::encode(
         Sha256::new()
@@ -99,16 +99,9 @@ pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpu
             .chain_update(text_key(store, text))
             .finalize(),
     );
-    let states = cached(&format!("meld-{split}-text"), &key, texts.len(), || {
-        let pb = bar(texts.len(), "MPNet");
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(256) {
-            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            out.extend(text.encode(&refs)?.into_iter().map(|f| f.tokens));
-            pb.inc(chunk.len() as u64);
-        }
-        pb.finish_and_clear();
-        Ok(out)
+    let n = dialogue_texts.iter().map(Vec::len).sum();
+    let states = cached(&format!("meld-{split}-text"), &key, n, || {
+        encode_dialogues(text, &dialogue_texts)
     })?;
     let mut states = states.into_iter();
     let dialogues = groups
@@ -131,6 +124,25 @@ pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpu
         name: format!("MELD {split}"),
         dialogues,
     })
+}
+
+/// Token states of every utterance of `dialogues` (in order), each encoded after the
+/// preceding utterances its encoder reads ([`TextEncoder::encode_dialogue`]), in chunks
+/// with a progress bar.
+pub(crate) fn encode_dialogues(text: &TextEncoder, dialogues: &[Vec<&str>]) -> Result<Vec<Tensor>> {
+    let items: Vec<(String, &str)> = dialogues
+        .iter()
+        .flat_map(|d| dialogue_contexts(d, text.context).into_iter().zip(d.iter().copied()))
+        .collect();
+    let pb = bar(items.len(), "MPNet");
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(256) {
+        let refs: Vec<(&str, &str)> = chunk.iter().map(|(c, t)| (c.as_str(), *t)).collect();
+        out.extend(text.encode_after(&refs)?.into_iter().map(|f| f.tokens));
+        pb.inc(chunk.len() as u64);
+    }
+    pb.finish_and_clear();
+    Ok(out)
 }
 
 /// A MELD split's dialogues, each with its MELD dialogue id.

@@ -238,15 +238,11 @@ pub fn corpus(
     h.update(super::data::store_key(store, &[audio.model_name()]));
     let key = hex::encode(h.finalize());
     let texts = super::data::cached(&format!("iemocap-{which}-text"), &key, all.len(), || {
-        let pb = super::data::bar(all.len(), "MPNet");
-        let mut out = Vec::with_capacity(all.len());
-        for chunk in all.chunks(256) {
-            let refs: Vec<&str> = chunk.iter().map(|u| u.text.as_str()).collect();
-            out.extend(text.encode(&refs)?.into_iter().map(|f| f.tokens));
-            pb.inc(chunk.len() as u64);
-        }
-        pb.finish_and_clear();
-        Ok(out)
+        let per_dialogue: Vec<Vec<&str>> = dialogues
+            .iter()
+            .map(|d| d.utterances.iter().map(|u| u.text.as_str()).collect())
+            .collect();
+        super::data::encode_dialogues(text, &per_dialogue)
     })?;
     let sounds = super::data::cached(
         &format!("iemocap-{which}-{}", audio.model_name()),

@@ -26,7 +26,7 @@ use tch::{CModule, Device, IValue, Kind, Tensor};
 use super::data::{bar, cached, meld_source, store_key};
 use super::metrics::{self, Report};
 use crate::features::adapter::{Factor, TextAdapter};
-use crate::features::text::{encode_sorted, DIM};
+use crate::features::text::{dialogue_contexts, run_sorted, DIM};
 use crate::features::tokenizer::TextTokenizer;
 use crate::features::torchscript::TorchScript;
 use crate::manifest::ModelStore;
@@ -46,6 +46,9 @@ pub struct AdaptOptions {
     pub limit: Option<usize>,
     /// Decay the learning rate linearly to zero over all epochs.
     pub decay: bool,
+    /// Preceding utterances of the dialogue put before each utterance in MPNet's input
+    /// (0: the utterance alone).
+    pub context: usize,
 }
 
 impl Default for AdaptOptions {
@@ -59,6 +62,7 @@ impl Default for AdaptOptions {
             seed: 7,
             limit: None,
             decay: true,
+            context: 0,
         }
     }
 }
@@ -76,7 +80,12 @@ pub struct AdaptLog {
 /// Utterances of a split: the states entering the first adapted layer, and labels.
 pub struct Split {
     pub texts: Vec<String>,
+    /// Per utterance, the preceding utterances read before it (empty without context).
+    pub contexts: Vec<String>,
     pub states: Vec<Tensor>,
+    /// Per utterance, the token range `(start, len)` of its own words within `states`
+    /// (all tokens without context; the text after the context's tokens with it).
+    pub ranges: Vec<(i64, i64)>,
     pub labels: Vec<i64>,
 }
 
@@ -102,36 +111,52 @@ pub fn geometry(store: &ModelStore) -> Result<Geometry> {
     }
 }
 
-/// MELD `split`'s labelled utterances as lower-layer states (cached on disk).
-pub fn meld_split(store: &ModelStore, split: &str, limit: Option<usize>) -> Result<Split> {
+/// MELD `split`'s labelled utterances as lower-layer states (cached on disk), each after
+/// its `context` preceding utterances.
+pub fn meld_split(store: &ModelStore, split: &str, limit: Option<usize>, context: usize) -> Result<Split> {
     let (raw, groups) = meld_source(split)?;
     let mut texts = Vec::new();
+    let mut contexts = Vec::new();
     let mut labels = Vec::new();
-    for u in groups.iter().flat_map(|(_, d)| &d.utterances) {
-        if let Some(label) = u.label {
-            texts.push(u.text.clone());
-            labels.push(label.index() as i64);
+    for (_, d) in groups.iter() {
+        let all: Vec<&str> = d.utterances.iter().map(|u| u.text.as_str()).collect();
+        for (u, c) in d.utterances.iter().zip(dialogue_contexts(&all, context)) {
+            if let Some(label) = u.label {
+                texts.push(u.text.clone());
+                contexts.push(c);
+                labels.push(label.index() as i64);
+            }
         }
     }
     let n = limit.unwrap_or(usize::MAX).min(texts.len());
     texts.truncate(n);
+    contexts.truncate(n);
     labels.truncate(n);
-    let key = hex::encode(
-        Sha256::new()
-            .chain_update(&raw)
-            .chain_update(n.to_le_bytes())
-            .chain_update(store_key(store, &["text_mpnet_lower", "mpnet_tokenizer"]))
-            .finalize(),
-    );
-    let states = cached(&format!("meld-{split}-lower"), &key, n, || {
+    let tokenizer = TextTokenizer::from_file(&store.require("mpnet_tokenizer")?)?;
+    let (encoded, ranges): (Vec<_>, Vec<_>) = contexts
+        .iter()
+        .zip(&texts)
+        .map(|(c, t)| tokenizer.encode_in_context(c, t))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    let mut hasher = Sha256::new()
+        .chain_update(&raw)
+        .chain_update(n.to_le_bytes())
+        .chain_update(store_key(store, &["text_mpnet_lower", "mpnet_tokenizer"]));
+    let mut name = format!("meld-{split}-lower");
+    if context > 0 {
+        hasher.update(context.to_le_bytes());
+        name += &format!("-context{context}");
+    }
+    let key = hex::encode(hasher.finalize());
+    let states = cached(&name, &key, n, || {
         let lower = TorchScript::load(store, "text_mpnet_lower", Device::Cpu)?;
-        let tokenizer = TextTokenizer::from_file(&store.require("mpnet_tokenizer")?)?;
-        let pb = bar(n, "MPNet 0–8");
+        let pb = bar(n, "MPNet lower layers");
         let mut out = Vec::with_capacity(n);
-        for chunk in texts.chunks(256) {
-            let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        for chunk in encoded.chunks(256) {
             out.extend(
-                encode_sorted(&lower, &tokenizer, 32, &refs)?
+                run_sorted(&lower, tokenizer.pad_id(), 32, chunk)?
                     .into_iter()
                     .map(|mut o| o.remove(0)),
             );
@@ -140,7 +165,14 @@ pub fn meld_split(store: &ModelStore, split: &str, limit: Option<usize>) -> Resu
         pb.finish_and_clear();
         Ok(out)
     })?;
-    Ok(Split { texts, states, labels })
+    let ranges = ranges.into_iter().map(|(s, l)| (s as i64, l as i64)).collect();
+    Ok(Split {
+        texts,
+        contexts,
+        states,
+        ranges,
+        labels,
+    })
 }
 
 /// The top layers with their adapters, and the classifier used while training them.
@@ -219,11 +251,19 @@ impl Upper {
         }
     }
 
-    /// Logits `[B, 7]` for a batch of lower-layer states (the mean token state, dropout,
-    /// a linear classifier).
-    pub fn logits(&self, states: &[&Tensor], train: bool) -> Result<Tensor> {
-        let (token_states, mask) = self.token_states(states)?;
-        let m = mask.unsqueeze(-1).to_kind(Kind::Float);
+    /// Logits `[B, 7]` for a batch of lower-layer states (the mean state of each row's
+    /// tokens in `ranges`, dropout, a linear classifier).
+    pub fn logits(&self, states: &[&Tensor], ranges: &[(i64, i64)], train: bool) -> Result<Tensor> {
+        let (token_states, _) = self.token_states(states)?;
+        let max = token_states.size()[1];
+        let pick: Vec<Tensor> = ranges
+            .iter()
+            .map(|&(start, len)| {
+                let i = Tensor::arange(max, (Kind::Int64, Device::Cpu));
+                i.ge(start).logical_and(&i.lt(start + len)).to_kind(Kind::Float)
+            })
+            .collect();
+        let m = Tensor::stack(&pick, 0).to_device(token_states.device()).unsqueeze(-1);
         let mean =
             (token_states * &m).sum_dim_intlist(1, false, Kind::Float) / m.sum_dim_intlist(1, false, Kind::Float);
         Ok(self.head.forward(&mean.dropout(self.dropout, train)))
@@ -276,7 +316,8 @@ impl Upper {
         let mut out = vec![0usize; order.len()];
         for chunk in order.chunks(32) {
             let refs: Vec<&Tensor> = chunk.iter().map(|&i| &split.states[i]).collect();
-            let pred = tch::no_grad(|| self.logits(&refs, false))?.argmax(-1, false);
+            let ranges: Vec<(i64, i64)> = chunk.iter().map(|&i| split.ranges[i]).collect();
+            let pred = tch::no_grad(|| self.logits(&refs, &ranges, false))?.argmax(-1, false);
             for (row, &i) in chunk.iter().enumerate() {
                 out[i] = pred.int64_value(&[row as i64]) as usize;
             }
@@ -332,13 +373,14 @@ pub fn adapt(
         let pb = bar(batches.len(), &format!("adapt {epoch}/{}", opts.epochs));
         for idx in batches {
             let refs: Vec<&Tensor> = idx.iter().map(|&i| &train.states[i]).collect();
+            let ranges: Vec<(i64, i64)> = idx.iter().map(|&i| train.ranges[i]).collect();
             let labels =
                 Tensor::from_slice(&idx.iter().map(|&i| train.labels[i]).collect::<Vec<_>>()).to_device(device);
             if opts.decay {
                 opt.set_lr(opts.lr * (1.0 - step as f64 / total_steps));
             }
             step += 1;
-            let logits = upper.logits(&refs, true)?;
+            let logits = upper.logits(&refs, &ranges, true)?;
             let loss = logits.cross_entropy_for_logits(&labels);
             opt.backward_step(&loss);
             loss_sum += loss.double_value(&[]) * idx.len() as f64;
@@ -369,10 +411,16 @@ pub fn adapt(
 }
 
 /// Write `DIR/text_adapter.safetensors` and `DIR/text_adapter.json` (how it was trained).
-pub fn save(dir: &Path, store: &ModelStore, factors: &[Factor], about: &serde_json::Value) -> Result<()> {
+pub fn save(
+    dir: &Path,
+    store: &ModelStore,
+    context: usize,
+    factors: &[Factor],
+    about: &serde_json::Value,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let geo = geometry(store)?;
-    TextAdapter::save(&dir.join(crate::features::adapter::FILE), geo.scale, factors)?;
+    TextAdapter::save(&dir.join(crate::features::adapter::FILE), geo.scale, context, factors)?;
     crate::fsutil::write_atomic(
         &about_path(&dir.join(crate::features::adapter::FILE)),
         serde_json::to_string_pretty(about)?.as_bytes(),
