@@ -70,6 +70,10 @@ pub struct TrainArgs {
     pub gamma: f64,
     #[arg(long, default_value_t = 0.4)]
     pub dropout: f64,
+    /// Keep the epoch with the best weighted F1 on the first dev set (MELD) among those
+    /// where every other dev set (RAVDESS) reaches this weighted F1; default: the best mean.
+    #[arg(long)]
+    pub dev_floor: Option<f64>,
     /// Also train on label-matched MELD-text × RAVDESS-audio pairs (see `data::label_pairs`).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub pairs: bool,
@@ -234,6 +238,7 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         batch: args.batch,
         lr: args.lr,
         seed: args.seed,
+        dev_floor: args.dev_floor,
         ..Default::default()
     };
     let refs: Vec<&Corpus> = train_sets.iter().collect();
@@ -246,13 +251,18 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
     let pool_refs: Vec<&Corpus> = pool.iter().collect();
     let history = train::fit(&model, &mut vs, &refs, &pool_refs, &dev_refs, &opts, &mut |log| {
         eprintln!(
-            "epoch {:>3}  loss {:.4} (focal {:.4}, nce {:.4}, cls {:.4})  dev w-F1 {}  {:.1}s",
+            "epoch {:>3}  loss {:.4} (focal {:.4}, nce {:.4}, cls {:.4})  dev w-F1 {} ({})  {:.1}s",
             log.epoch,
             log.loss,
             log.focal,
             log.nce,
             log.classification,
             log.dev_weighted_f1.map_or("-".into(), |f| format!("{f:.4}")),
+            log.dev_each
+                .iter()
+                .map(|f| format!("{f:.4}"))
+                .collect::<Vec<_>>()
+                .join(" / "),
             log.seconds
         );
         if let Some(af) = &log.af {
@@ -271,14 +281,14 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
     let info = CheckpointInfo {
         config,
         trained_on: format!(
-            "{}; {} epochs, batch {}, lr {}, dropout {}, seed {}; best epoch by mean dev weighted F1 of {}",
+            "{}; {} epochs, batch {}, lr {}, dropout {}, seed {}; {}",
             refs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" + "),
             args.epochs,
             args.batch,
             args.lr,
             args.dropout,
             args.seed,
-            dev_sets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(" + ")
+            selection(&dev_sets, args.dev_floor)
         ),
         dev_scores: serde_json::Value::Object(scores),
         modalities: if args.data.contains(&Dataset::Ravdess) || iemocap {
@@ -353,4 +363,16 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
         println!("{} ({}):\n{}", corpus.name, dir.display(), report.table());
     }
     Ok(())
+}
+
+/// How the kept epoch was chosen, for `trained_on`.
+fn selection(dev: &[Corpus], floor: Option<f64>) -> String {
+    let names: Vec<&str> = dev.iter().map(|d| d.name.as_str()).collect();
+    match (floor, names.split_first()) {
+        (Some(f), Some((first, rest))) if !rest.is_empty() => format!(
+            "best epoch by {first} weighted F1 among those with {} weighted F1 ≥ {f}",
+            rest.join(", ")
+        ),
+        _ => format!("best epoch by mean dev weighted F1 of {}", names.join(" + ")),
+    }
 }

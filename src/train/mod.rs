@@ -31,6 +31,9 @@ pub struct TrainOptions {
     pub seed: u64,
     /// The Eq. 6 update, used when the model's fusion is `FusionMode::Guided`.
     pub af: af_learning::AfOptions,
+    /// Epoch selection: `None` keeps the best mean dev weighted F1; `Some(f)` the best on
+    /// the first dev set among epochs where every other dev set reaches `f` (see [`score`]).
+    pub dev_floor: Option<f64>,
 }
 
 impl Default for TrainOptions {
@@ -42,7 +45,20 @@ impl Default for TrainOptions {
             weight_decay: 2e-4,
             seed: 7,
             af: af_learning::AfOptions::default(),
+            dev_floor: None,
         }
+    }
+}
+
+/// The selection score of an epoch from its per-dev-set weighted F1 (`each`, in the order
+/// of the dev sets). Without a floor, their mean. With one, `1 + first` when every other
+/// set reaches the floor, else the mean: any epoch that keeps the floor beats any that
+/// does not (weighted F1 ≤ 1), and among those the first set (MELD) decides.
+pub fn score(each: &[f64], floor: Option<f64>) -> f64 {
+    let mean = each.iter().sum::<f64>() / each.len().max(1) as f64;
+    match (floor, each.split_first()) {
+        (Some(f), Some((first, rest))) if rest.iter().all(|&x| x >= f) => 1.0 + first,
+        _ => mean,
     }
 }
 
@@ -56,6 +72,8 @@ pub struct EpochLog {
     pub classification: f64,
     pub seconds: f64,
     pub dev_weighted_f1: Option<f64>,
+    /// Weighted F1 on each dev set, in order.
+    pub dev_each: Vec<f64>,
     /// The Eq. 6 update after this epoch (Guided fusion only).
     pub af: Option<af_learning::AfStep>,
 }
@@ -67,7 +85,7 @@ fn dims(model: &Amuse) -> [i64; 4] {
 
 /// Train on the union of `corpora` (batches never mix corpora, so dialogue structure is
 /// kept), evaluating on every `dev` corpus after each epoch; keeps in `vs` the weights of
-/// the epoch with the best mean dev weighted F1. With `FusionMode::Guided`, α is set after
+/// the epoch with the best selection [`score`]. With `FusionMode::Guided`, α is set after
 /// each epoch by Eq. 6 from `pool`, a validation pool held aside from the training data.
 pub fn fit(
     model: &Amuse,
@@ -113,13 +131,13 @@ pub fn fit(
         let nb = batches.len().max(1) as f64;
         let af = (model.config.fusion == FusionMode::Guided && !pool.is_empty())
             .then(|| af_learning::update(model, pool, &opts.af, &mut rng, vs.device()));
-        let dev_f1 = (!dev.is_empty()).then(|| {
-            dev.iter()
-                .map(|d| evaluate(model, d, vs.device()).weighted_f1)
-                .sum::<f64>()
-                / dev.len() as f64
-        });
-        if let Some(f1) = dev_f1 {
+        let dev_each: Vec<f64> = dev
+            .iter()
+            .map(|d| evaluate(model, d, vs.device()).weighted_f1)
+            .collect();
+        let dev_f1 = (!dev.is_empty()).then(|| dev_each.iter().sum::<f64>() / dev.len() as f64);
+        if !dev_each.is_empty() {
+            let f1 = score(&dev_each, opts.dev_floor);
             if best.as_ref().is_none_or(|(b, _)| f1 > *b) {
                 best = Some((
                     f1,
@@ -138,6 +156,7 @@ pub fn fit(
             classification: sc / nb,
             seconds: started.elapsed().as_secs_f64(),
             dev_weighted_f1: dev_f1,
+            dev_each,
             af,
         };
         on_epoch(&log);
@@ -205,4 +224,26 @@ pub fn time_it<T>(f: impl FnOnce() -> T) -> (T, f64) {
     let t = std::time::Instant::now();
     let out = f();
     (out, t.elapsed().as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::score;
+
+    #[test]
+    fn the_floor_ranks_epochs_that_keep_it_first_then_by_the_first_dev_set() {
+        assert!((score(&[0.6, 0.7], None) - 0.65).abs() < 1e-12);
+        // Keeps the floor: ranked by MELD alone, above any epoch that misses it.
+        let keeps = score(&[0.60, 0.66], Some(0.65));
+        let higher_meld_keeps = score(&[0.61, 0.65], Some(0.65));
+        let misses = score(&[0.62, 0.80], Some(0.65 + 0.2));
+        assert!(
+            higher_meld_keeps > keeps && keeps > misses,
+            "{higher_meld_keeps} {keeps} {misses}"
+        );
+        assert!(
+            (misses - 0.71).abs() < 1e-12,
+            "missing the floor falls back to the mean"
+        );
+    }
 }
