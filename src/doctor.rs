@@ -124,12 +124,14 @@ fn check_checkpoint(dir: std::path::PathBuf) -> CheckpointRow {
     let status = crate::model::checkpoint::load(&dir, tch::Device::Cpu)
         .map(|loaded| {
             let adapter = match &loaded.text_adapter {
-                Some(a) if a.context > 0 => format!(
-                    ", text adapter {} reading {} preceding utterances",
+                Some(a) => format!(
+                    ", text adapter {}{}",
                     &a.sha256[..12.min(a.sha256.len())],
-                    a.context
+                    match a.context {
+                        0 => String::new(),
+                        n => format!(" reading {n} preceding utterances"),
+                    }
                 ),
-                Some(a) => format!(", text adapter {}", &a.sha256[..12.min(a.sha256.len())]),
                 None => String::new(),
             };
             format!("ok ({}{adapter})", loaded.info.modalities.join("+"))

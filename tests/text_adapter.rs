@@ -9,18 +9,30 @@ use amuse::features::text::TextEncoder;
 use amuse::train::text_adapter::{self, AdaptOptions, Upper};
 use tch::{nn, Device, Tensor};
 
+/// The adapted top layers with random (non-zero) factors, and those factors saved with
+/// `context` and loaded back as an adapter file. The var store and folder live as long as
+/// the returned values are used.
+fn random_adapter(
+    store: &amuse::manifest::ModelStore,
+    context: usize,
+) -> (nn::VarStore, Upper, tempfile::TempDir, TextAdapter) {
+    let geo = text_adapter::geometry(store).unwrap();
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut upper = Upper::load(store, &vs.root(), 0.0).unwrap();
+    upper.randomise(0.02);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE);
+    TextAdapter::save(&path, geo.scale, context, &upper.factors(geo.first_layer).unwrap()).unwrap();
+    let adapter = TextAdapter::load(&path).unwrap();
+    (vs, upper, dir, adapter)
+}
+
 #[test]
 fn merged_adapter_equals_the_adapted_top_layers() {
     let store = common::store();
     let split = text_adapter::meld_split(&store, "dev", Some(6), 0).unwrap();
     let geo = text_adapter::geometry(&store).unwrap();
-    let vs = nn::VarStore::new(Device::Cpu);
-    let mut upper = Upper::load(&store, &vs.root(), 0.0).unwrap();
-    upper.randomise(0.02);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(FILE);
-    TextAdapter::save(&path, geo.scale, 0, &upper.factors(geo.first_layer).unwrap()).unwrap();
-    let adapter = TextAdapter::load(&path).unwrap();
+    let (_vs, upper, _dir, adapter) = random_adapter(&store, 0);
     assert_eq!(
         adapter.factors.len(),
         6 * (12 - geo.first_layer),
@@ -127,14 +139,7 @@ fn context_adapter_reads_the_preceding_utterances_at_training_and_inference_alik
         "a dialogue's first utterance has no predecessor"
     );
     assert_eq!(split.contexts[4], format!("{} {}", split.texts[2], split.texts[3]));
-    let geo = text_adapter::geometry(&store).unwrap();
-    let vs = nn::VarStore::new(Device::Cpu);
-    let mut upper = Upper::load(&store, &vs.root(), 0.0).unwrap();
-    upper.randomise(0.02);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(FILE);
-    TextAdapter::save(&path, geo.scale, 2, &upper.factors(geo.first_layer).unwrap()).unwrap();
-    let adapter = TextAdapter::load(&path).unwrap();
+    let (_vs, upper, _dir, adapter) = random_adapter(&store, 2);
     let encoder = TextEncoder::load_adapted(&store, Device::Cpu, Some(&adapter)).unwrap();
     assert_eq!(encoder.context, 2);
 

@@ -21,7 +21,7 @@ use crate::emotion::Emotion;
 use crate::explain::lime::{Labels, LimeConfig};
 use crate::explain::text::explain_text;
 use crate::features::extract::{CancelToken, Cancelled, UtteranceFeatures};
-use crate::features::text::dialogue_contexts;
+use crate::features::text::preceding;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
 
@@ -74,9 +74,7 @@ impl Analyzer {
     ) -> Result<WordExplanation> {
         let texts: Vec<&str> = dialogue.utterances.iter().map(|u| u.text.as_str()).collect();
         let text = texts.get(i).ok_or_else(|| anyhow!("no utterance {}", i + 1))?;
-        let preceding = dialogue_contexts(&texts[..=i], self.encoders.text.context)
-            .pop()
-            .unwrap_or_default();
+        let preceding = preceding(&texts, i, self.encoders.text.context);
         let inputs = self.inputs(dialogue, features);
         let (e, _) = self.explain_words_of(&inputs, (&preceding, text), i, label, samples, seed, cancel)?;
         Ok(e)

@@ -95,11 +95,12 @@ impl TextEncoder {
         let outputs = run_sorted(&self.module, self.tokenizer.pad_id(), self.batch_size, &encoded)?;
         Ok(outputs
             .into_iter()
-            .zip(items.iter().zip(ranges))
-            .map(|(mut outs, ((context, _), (start, len)))| {
+            .zip(ranges)
+            .map(|(mut outs, (start, len))| {
                 let pooled = outs.pop().expect("two outputs");
                 let tokens = outs.pop().expect("two outputs");
-                if context.trim().is_empty() {
+                // The tokenizer's range starts at 0 exactly when there is no context.
+                if start == 0 {
                     return TextFeatures { tokens, pooled };
                 }
                 let tokens = super::owned(&tokens.narrow(0, start as i64, len.max(1) as i64));
@@ -114,12 +115,15 @@ impl TextEncoder {
     }
 }
 
-/// For each utterance, its `context` predecessors' texts joined by spaces ("" for the
-/// first, and for all when `context` is 0).
+/// Utterance `i`'s `context` predecessors' texts joined by spaces ("" for the first, and
+/// for all when `context` is 0).
+pub fn preceding(texts: &[&str], i: usize, context: usize) -> String {
+    texts[i.saturating_sub(context)..i].join(" ")
+}
+
+/// [`preceding`] of every utterance.
 pub fn dialogue_contexts(texts: &[&str], context: usize) -> Vec<String> {
-    (0..texts.len())
-        .map(|i| texts[i.saturating_sub(context)..i].join(" "))
-        .collect()
+    (0..texts.len()).map(|i| preceding(texts, i, context)).collect()
 }
 
 /// Run a MPNet-contract module (`input_ids, attention_mask` → per-token and per-text

@@ -58,7 +58,8 @@ impl TextTokenizer {
     /// Tokenise `text` after `context` (MPNet's pair form `<s> context </s></s> text </s>`),
     /// so the encoder's attention sees the preceding utterances; also the token range
     /// `(start, len)` that belongs to `text` (its own tokens, specials excluded). An empty
-    /// context gives [`Self::encode`]'s tokens and the range of all of them.
+    /// context gives [`Self::encode`]'s tokens and the range of all of them: `start` is 0
+    /// exactly then (with a context, `<s>` and the context come first).
     pub fn encode_in_context(&self, context: &str, text: &str) -> Result<(Encoded, (usize, usize))> {
         if context.trim().is_empty() {
             let enc = self.encode(text)?;
