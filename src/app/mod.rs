@@ -8,6 +8,8 @@ pub mod annotate;
 pub mod audio;
 pub mod face;
 pub mod frame_log;
+pub mod jobs;
+pub mod messages;
 pub mod navigate;
 pub mod overlays;
 pub mod panels;

@@ -106,7 +106,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, i: usize, span: (f64, f64))
                 ui.spinner();
                 ui.label("explaining the audio segments (one Whisper pass per pattern)…");
                 if ui.small_button("cancel").clicked() {
-                    state.worker.cancel();
+                    state.worker.cancel(crate::app::worker::Job::Audio(i));
                 }
             });
         }

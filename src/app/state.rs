@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::worker::{Command, Message, Worker};
+use super::messages::CANCELLED;
+use super::worker::{Command, Job, Message, Worker};
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
 use crate::emotion::Emotion;
@@ -191,19 +192,21 @@ impl AppState {
                         self.message(Level::Error, error);
                     }
                 }
-                Message::Cancelled => {
+                // Below: answers about a video closed since are dropped.
+                Message::Cancelled { video } if self.is_open(&video) => {
                     self.running = false;
                     self.message(Level::Info, "analysis cancelled");
                 }
-                Message::Explained(e) => {
+                Message::Explained { video, explanation } if self.is_open(&video) => {
                     self.explaining = None;
-                    self.explanations.insert(e.utterance, *e);
+                    self.explanations.insert(explanation.utterance, *explanation);
                 }
                 Message::FaceExplained {
+                    video,
                     utterance,
                     explanation,
                     overlay,
-                } => {
+                } if self.is_open(&video) => {
                     // Show the keyframe the face was explained on, so its regions are seen.
                     if self.selected == Some(utterance) && !self.video_view {
                         if let Some(k) = self.result.as_ref().and_then(|r| {
@@ -217,15 +220,25 @@ impl AppState {
                     self.faces
                         .insert(utterance, super::face::FaceState::Ready(Box::new(view)));
                 }
-                Message::FaceFailed { utterance, error } => {
+                Message::FaceFailed { video, utterance, error } if self.is_open(&video) => {
                     self.faces.insert(utterance, super::face::FaceState::Failed(error));
                 }
-                Message::AudioExplained { utterance, result } => {
-                    self.audio_explanations.insert(utterance, result.into());
-                }
-                Message::ExplainFailed(e) => {
+                Message::AudioExplained {
+                    video,
+                    utterance,
+                    result,
+                } if self.is_open(&video) => match result {
+                    // Cancelled by the user: the button comes back, to ask again later.
+                    Err(e) if e == CANCELLED => {
+                        self.audio_explanations.remove(&utterance);
+                    }
+                    result => {
+                        self.audio_explanations.insert(utterance, result.into());
+                    }
+                },
+                Message::ExplainFailed { video, error } if self.is_open(&video) => {
                     self.explaining = None;
-                    self.message(Level::Error, format!("explanation failed: {e}"));
+                    self.message(Level::Error, format!("explanation failed: {error}"));
                 }
                 Message::Frames { tag, frames } => {
                     if self.frames_tag == Some(tag) {
@@ -240,9 +253,20 @@ impl AppState {
                         self.frames_generation += 1;
                     }
                 }
+                Message::Cancelled { .. }
+                | Message::Explained { .. }
+                | Message::ExplainFailed { .. }
+                | Message::FaceExplained { .. }
+                | Message::FaceFailed { .. }
+                | Message::AudioExplained { .. } => {}
             }
         }
         changed
+    }
+
+    /// Whether `video` is the open file (answers about another one are stale).
+    fn is_open(&self, video: &std::path::Path) -> bool {
+        self.file.as_deref() == Some(video)
     }
 
     /// Open a video (dialog, drag-and-drop, recent list) and start its analysis.
@@ -251,7 +275,8 @@ impl AppState {
             self.message(Level::Error, format!("{} is not a readable file", path.display()));
             return;
         }
-        self.worker.cancel();
+        // Whatever runs or waits on the worker concerns the previous video.
+        self.worker.cancel_all();
         self.file = Some(path.clone());
         self.result = None;
         self.explanations.clear();
@@ -280,10 +305,11 @@ impl AppState {
 
     /// Ask for a word explanation of the selected utterance (`samples` LIME samples).
     pub fn explain_selected(&mut self, samples: usize) {
-        if let (Some(i), Some(_), None) = (self.selected, &self.result, self.explaining) {
+        if let (Some(i), Some(video), Some(_), None) = (self.selected, &self.file, &self.result, self.explaining) {
             self.explaining = Some(i);
             self.worker.send(Command::Explain {
                 utterance: i,
+                video: video.clone(),
                 samples,
                 seed: 0,
             });
@@ -292,7 +318,7 @@ impl AppState {
 
     pub fn cancel(&mut self) {
         if self.running {
-            self.worker.cancel();
+            self.worker.cancel(Job::Analysis);
         }
     }
 
@@ -375,3 +401,7 @@ impl AppState {
         (done as f32, eta)
     }
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

@@ -5,117 +5,34 @@ use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Instant;
 
-use crate::analysis::explain::WordExplanation;
-use crate::analysis::explain_audio::SegmentExplanation;
-use crate::analysis::explain_face::FaceExplanation;
+pub use super::jobs::Job;
+use super::jobs::Jobs;
+pub use super::messages::{Command, Message};
 use crate::analysis::result::DialogueResult;
 use crate::analysis::Analyzer;
-use crate::device::{self, DeviceInfo};
+use crate::device;
 use crate::features::extract::UtteranceFeatures;
 use crate::features::extract::{CancelToken, Cancelled, Progress};
 use crate::media::decode;
 use crate::media::transcript::Dialogue;
 
-/// What the UI asks the worker to do.
-#[derive(Debug)]
-pub enum Command {
-    /// Analyse a video with its transcript (found beside it when `None`).
-    Analyze {
-        video: PathBuf,
-        transcript: Option<PathBuf>,
-    },
-    /// Explain an utterance of the last analysis by its words (LIME).
-    Explain {
-        utterance: usize,
-        samples: usize,
-        seed: u64,
-    },
-    /// Explain an utterance of the last analysis by 0.5 s segments of its audio (LIME; slow).
-    ExplainAudio {
-        utterance: usize,
-        video: PathBuf,
-        samples: usize,
-        seed: u64,
-    },
-    /// Explain the speaker's face of an utterance by facial regions (LIME).
-    ExplainFace {
-        utterance: usize,
-        video: PathBuf,
-        times: Vec<f64>,
-    },
-    /// Decode frames at these times for display (longest side `max_side`).
-    Frames {
-        times: Vec<f64>,
-        video: PathBuf,
-        max_side: u32,
-        tag: u64,
-    },
-}
-
-/// What the worker reports.
-#[derive(Debug)]
-pub enum Message {
-    /// LibTorch is initialised; the models are (or failed to be) loaded.
-    Ready {
-        device: DeviceInfo,
-        checkpoint: Result<String, String>,
-    },
-    Progress {
-        progress: Progress,
-        elapsed: f64,
-    },
-    Done {
-        video: PathBuf,
-        result: Box<DialogueResult>,
-        seconds: f64,
-    },
-    Failed {
-        video: PathBuf,
-        error: String,
-    },
-    Cancelled,
-    Explained(Box<WordExplanation>),
-    ExplainFailed(String),
-    /// A face explanation and its tinted crop (width, height, RGB8).
-    FaceExplained {
-        utterance: usize,
-        explanation: Box<FaceExplanation>,
-        overlay: (u32, u32, Vec<u8>),
-    },
-    FaceFailed {
-        utterance: usize,
-        error: String,
-    },
-    /// An audio-segment explanation, or why there is none.
-    AudioExplained {
-        utterance: usize,
-        result: Result<Box<SegmentExplanation>, String>,
-    },
-    /// Decoded frames (RGB8), for `Command::Frames`.
-    Frames {
-        tag: u64,
-        frames: Vec<(f64, u32, u32, Vec<u8>)>,
-    },
-}
-
 /// Handle held by the UI. Dropping it cancels the running work and joins the threads, so
 /// LibTorch is never torn down under a running worker at exit.
 pub struct Worker {
-    tx: Option<Sender<Command>>,
+    /// Each command travels with the cancel token of its job (see [`Jobs`]).
+    tx: Option<Sender<(Command, CancelToken)>>,
     /// Frame decoding has a thread of its own, so keyframes never wait behind LIME.
     frames_tx: Option<Sender<Command>>,
     threads: Vec<std::thread::JoinHandle<()>>,
     pub rx: Receiver<Message>,
-    cancel: CancelToken,
+    jobs: Jobs,
 }
 
 impl Worker {
     /// Start the worker thread; `wake` is called after every message (request a repaint).
     pub fn start(threads: usize, force_cpu: bool, wake: impl Fn() + Send + Sync + 'static) -> Self {
-        let (tx, crx) = channel::<Command>();
+        let (tx, crx) = channel::<(Command, CancelToken)>();
         let (mtx, rx) = channel::<Message>();
-        let cancel = CancelToken::default();
-        let worker_cancel = cancel.clone();
         let wake = std::sync::Arc::new(wake);
         let (frames_tx, frx) = channel::<Command>();
         let (fmtx, fwake) = (mtx.clone(), wake.clone());
@@ -144,53 +61,71 @@ impl Worker {
             .expect("spawning the frames thread");
         let worker = std::thread::Builder::new()
             .name("amuse-worker".into())
-            .spawn(move || run(crx, mtx, worker_cancel, threads, force_cpu, move || wake()))
+            .spawn(move || run(crx, mtx, threads, force_cpu, move || wake()))
             .expect("spawning the worker thread");
         Self {
             tx: Some(tx),
             frames_tx: Some(frames_tx),
             threads: vec![worker, frames],
             rx,
-            cancel,
+            jobs: Jobs::default(),
         }
     }
 
     pub fn send(&self, cmd: Command) {
-        let tx = match cmd {
-            Command::Frames { .. } => &self.frames_tx,
-            Command::Analyze { .. } => {
-                self.cancel.reset();
-                &self.tx
+        let job = match &cmd {
+            Command::Frames { .. } => {
+                if let Some(tx) = &self.frames_tx {
+                    let _ = tx.send(cmd);
+                }
+                return;
             }
-            Command::Explain { .. } | Command::ExplainFace { .. } | Command::ExplainAudio { .. } => &self.tx,
+            Command::Analyze { .. } => Some(Job::Analysis),
+            Command::Explain { .. } => Some(Job::Words),
+            Command::ExplainAudio { utterance, .. } => Some(Job::Audio(*utterance)),
+            // A few seconds at most: not cancellable.
+            Command::ExplainFace { .. } => None,
         };
-        if let Some(tx) = tx {
-            let _ = tx.send(cmd);
+        let token = job.map(|j| self.jobs.start(j)).unwrap_or_default();
+        if let Some(tx) = &self.tx {
+            let _ = tx.send((cmd, token));
         }
     }
 
     /// A worker that does nothing: for drawing stored results (snapshot tests), where no
     /// analysis runs. Commands are dropped and no message ever arrives.
     pub fn idle() -> Self {
-        let (_, rx) = channel();
-        Self {
+        Self::loopback().0
+    }
+
+    /// A worker that runs nothing and reports what is sent on the returned sender: for tests
+    /// of how the viewer applies the worker's messages.
+    pub fn loopback() -> (Self, Sender<Message>) {
+        let (tx, rx) = channel();
+        let worker = Self {
             tx: None,
             frames_tx: None,
             threads: Vec::new(),
             rx,
-            cancel: CancelToken::default(),
-        }
+            jobs: Jobs::default(),
+        };
+        (worker, tx)
     }
 
-    /// Ask the running analysis to stop (it stops at the next utterance).
-    pub fn cancel(&self) {
-        self.cancel.cancel();
+    /// Stop this job, running or queued (an analysis stops at the next utterance).
+    pub fn cancel(&self, job: Job) {
+        self.jobs.cancel(job);
+    }
+
+    /// Stop every job sent so far.
+    pub fn cancel_all(&self) {
+        self.jobs.cancel_all();
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        self.cancel.cancel();
+        self.jobs.cancel_all();
         self.tx = None;
         self.frames_tx = None;
         for t in self.threads.drain(..) {
@@ -200,9 +135,8 @@ impl Drop for Worker {
 }
 
 fn run(
-    rx: Receiver<Command>,
+    rx: Receiver<(Command, CancelToken)>,
     tx: Sender<Message>,
-    cancel: CancelToken,
     threads: usize,
     force_cpu: bool,
     wake: impl Fn(),
@@ -220,24 +154,30 @@ fn run(
             .map(|a| a.checkpoint_name.clone())
             .map_err(|e| format!("{e:#}")),
     });
-    // The last analysed dialogue and its features, for explanations.
-    let mut analysed: Option<(Dialogue, Vec<UtteranceFeatures>)> = None;
-    while let Ok(cmd) = rx.recv() {
+    // The last analysed video, its dialogue and features, for explanations.
+    let mut analysed: Option<Analysed> = None;
+    while let Ok((cmd, cancel)) = rx.recv() {
         match cmd {
             Command::Explain {
                 utterance,
+                video,
                 samples,
                 seed,
             } => {
-                let (Ok(analyzer), Some((dialogue, features))) = (&analyzer, &analysed) else {
-                    send(Message::ExplainFailed("nothing analysed yet".into()));
-                    continue;
+                let result = match (&analyzer, analysis_of(&analysed, &video)) {
+                    (Ok(analyzer), Ok((dialogue, features))) => analyzer
+                        .explain_words(dialogue, features, utterance, None, samples, seed, &cancel)
+                        .map_err(|e| failure(&e)),
+                    (Err(_), _) => Err("models not loaded".into()),
+                    (_, Err(e)) => Err(e),
                 };
-                cancel.reset();
-                match analyzer.explain_words(dialogue, features, utterance, None, samples, seed, &cancel) {
-                    Ok(e) => send(Message::Explained(Box::new(e))),
-                    Err(e) => send(Message::ExplainFailed(failure(&e))),
-                }
+                send(match result {
+                    Ok(e) => Message::Explained {
+                        video,
+                        explanation: Box::new(e),
+                    },
+                    Err(error) => Message::ExplainFailed { video, error },
+                });
             }
             Command::ExplainAudio {
                 utterance,
@@ -245,17 +185,19 @@ fn run(
                 samples,
                 seed,
             } => {
-                let result = match (&analyzer, &analysed) {
-                    (Ok(analyzer), Some((dialogue, features))) => {
-                        cancel.reset();
-                        analyzer
-                            .explain_audio(&video, dialogue, features, utterance, None, samples, seed, &cancel)
-                            .map(|(e, _)| Box::new(e))
-                            .map_err(|e| failure(&e))
-                    }
-                    _ => Err("nothing analysed yet".into()),
+                let result = match (&analyzer, analysis_of(&analysed, &video)) {
+                    (Ok(analyzer), Ok((dialogue, features))) => analyzer
+                        .explain_audio(&video, dialogue, features, utterance, None, samples, seed, &cancel)
+                        .map(|(e, _)| Box::new(e))
+                        .map_err(|e| failure(&e)),
+                    (Err(_), _) => Err("models not loaded".into()),
+                    (_, Err(e)) => Err(e),
                 };
-                send(Message::AudioExplained { utterance, result });
+                send(Message::AudioExplained {
+                    video,
+                    utterance,
+                    result,
+                });
             }
             Command::ExplainFace {
                 utterance,
@@ -264,27 +206,31 @@ fn run(
             } => {
                 let Ok(analyzer) = &analyzer else {
                     send(Message::FaceFailed {
+                        video,
                         utterance,
                         error: "models not loaded".into(),
                     });
                     continue;
                 };
                 let samples = crate::analysis::explain_face::FACE_SAMPLES;
-                send(match analyzer.explain_face_in(&video, &times, samples, 0) {
-                    Ok((frame, e)) => match e.overlay(&frame) {
-                        Some(o) => Message::FaceExplained {
-                            utterance,
-                            overlay: (o.width(), o.height(), o.into_raw()),
-                            explanation: Box::new(e),
-                        },
-                        None => Message::FaceFailed {
-                            utterance,
-                            error: "could not draw the face regions".into(),
-                        },
-                    },
-                    Err(e) => Message::FaceFailed {
+                let drawn = analyzer
+                    .explain_face_in(&video, &times, samples, 0)
+                    .map_err(|e| format!("{e:#}"))
+                    .and_then(|(frame, e)| match e.overlay(&frame) {
+                        Some(o) => Ok((e, o)),
+                        None => Err("could not draw the face regions".to_string()),
+                    });
+                send(match drawn {
+                    Ok((e, o)) => Message::FaceExplained {
+                        video,
                         utterance,
-                        error: format!("{e:#}"),
+                        overlay: (o.width(), o.height(), o.into_raw()),
+                        explanation: Box::new(e),
+                    },
+                    Err(error) => Message::FaceFailed {
+                        video,
+                        utterance,
+                        error,
                     },
                 });
             }
@@ -299,6 +245,8 @@ fn run(
                         continue;
                     }
                 };
+                // Explanations of the previous video must not be computed from this one's.
+                analysed = None;
                 let started = Instant::now();
                 let mut last = Instant::now();
                 let mut progress = |p: Progress| {
@@ -313,14 +261,14 @@ fn run(
                 };
                 match analyze(analyzer, &video, transcript.as_deref(), &mut progress, &cancel) {
                     Ok((result, dialogue, features)) => {
-                        analysed = Some((dialogue, features));
+                        analysed = Some((video.clone(), dialogue, features));
                         send(Message::Done {
                             video,
                             result: Box::new(result),
                             seconds: started.elapsed().as_secs_f64(),
                         })
                     }
-                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => send(Message::Cancelled),
+                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => send(Message::Cancelled { video }),
                     Err(e) => send(Message::Failed {
                         video,
                         error: format!("{e:#}"),
@@ -333,10 +281,24 @@ fn run(
     }
 }
 
+/// The last analysed video, its dialogue and features.
+type Analysed = (PathBuf, Dialogue, Vec<UtteranceFeatures>);
+
+/// The analysis of `video`, if it is the one explanations can be computed from.
+fn analysis_of<'a>(
+    analysed: &'a Option<Analysed>,
+    video: &std::path::Path,
+) -> Result<(&'a Dialogue, &'a [UtteranceFeatures]), String> {
+    match analysed {
+        Some((v, d, f)) if v == video => Ok((d, f)),
+        _ => Err("this video's analysis is not ready (open it again)".into()),
+    }
+}
+
 /// An explanation's error as the viewer shows it ("cancelled" when the user cancelled).
 fn failure(e: &anyhow::Error) -> String {
     if e.downcast_ref::<Cancelled>().is_some() {
-        "cancelled".into()
+        super::messages::CANCELLED.into()
     } else {
         format!("{e:#}")
     }
