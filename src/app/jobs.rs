@@ -87,7 +87,11 @@ mod tests {
     #[test]
     fn opening_a_video_cancels_everything_sent_before() {
         let jobs = Jobs::default();
-        let tokens = [jobs.start(Job::Analysis), jobs.start(Job::Words), jobs.start(Job::Audio(0))];
+        let tokens = [
+            jobs.start(Job::Analysis),
+            jobs.start(Job::Words),
+            jobs.start(Job::Audio(0)),
+        ];
         jobs.cancel_all();
         assert!(tokens.iter().all(CancelToken::is_cancelled));
         assert!(!jobs.start(Job::Analysis).is_cancelled());

@@ -220,7 +220,11 @@ impl AppState {
                     self.faces
                         .insert(utterance, super::face::FaceState::Ready(Box::new(view)));
                 }
-                Message::FaceFailed { video, utterance, error } if self.is_open(&video) => {
+                Message::FaceFailed {
+                    video,
+                    utterance,
+                    error,
+                } if self.is_open(&video) => {
                     self.faces.insert(utterance, super::face::FaceState::Failed(error));
                 }
                 Message::AudioExplained {

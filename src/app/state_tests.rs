@@ -24,7 +24,13 @@ fn word_explanation(utterance: usize) -> Box<WordExplanation> {
 }
 
 /// A viewer that opened `first` and then `second` (two files in a temporary folder).
-fn reopened() -> (tempfile::TempDir, AppState, std::sync::mpsc::Sender<Message>, PathBuf, PathBuf) {
+fn reopened() -> (
+    tempfile::TempDir,
+    AppState,
+    std::sync::mpsc::Sender<Message>,
+    PathBuf,
+    PathBuf,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = (dir.path().join("first.mp4"), dir.path().join("second.mp4"));
     for f in [&first, &second] {
@@ -66,7 +72,10 @@ fn answers_about_a_closed_video_are_dropped() {
     }
     state.poll();
     // The second video's analysis still runs, and nothing of the first shows on it.
-    assert!(state.running, "the first video's cancellation stopped the second's analysis");
+    assert!(
+        state.running,
+        "the first video's cancellation stopped the second's analysis"
+    );
     assert!(state.messages.is_empty(), "{:?}", state.messages);
     assert!(state.explanations.is_empty() && state.audio_explanations.is_empty() && state.faces.is_empty());
     assert_eq!(state.explaining, Some(0));
@@ -98,6 +107,9 @@ fn a_cancelled_audio_explanation_can_be_asked_for_again() {
             .unwrap();
     }
     state.poll();
-    assert!(!state.audio_explanations.contains_key(&1), "a cancelled one must not stay as a failure");
+    assert!(
+        !state.audio_explanations.contains_key(&1),
+        "a cancelled one must not stay as a failure"
+    );
     assert!(matches!(state.audio_explanations.get(&2), Some(SegmentState::Failed(e)) if e.contains("no audio")));
 }

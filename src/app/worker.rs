@@ -134,13 +134,7 @@ impl Drop for Worker {
     }
 }
 
-fn run(
-    rx: Receiver<(Command, CancelToken)>,
-    tx: Sender<Message>,
-    threads: usize,
-    force_cpu: bool,
-    wake: impl Fn(),
-) {
+fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Message>, threads: usize, force_cpu: bool, wake: impl Fn()) {
     let send = |m: Message| {
         let _ = tx.send(m);
         wake();
