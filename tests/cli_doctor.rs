@@ -1,4 +1,5 @@
-//! `amuse doctor` reports the real installation, and a damaged one with the fix to run.
+//! `amuse doctor` reports the real installation, and a damaged one with the fix to run;
+//! `amuse cache` reports the caches and prunes only what is no longer used.
 
 use std::process::Command;
 
@@ -98,4 +99,50 @@ fn doctor_checks_the_checkpoints_and_their_text_adapters() {
     );
     assert!(text.contains("git checkout -- models/"), "{text}");
     assert!(!text.contains("make setup"), "exports are intact: {text}");
+}
+
+#[test]
+fn cache_lists_and_prunes_only_the_entries_unused_for_long() {
+    let root = tempfile::tempdir().unwrap();
+    let (features, corpus) = (root.path().join("features"), root.path().join("corpus"));
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86_400);
+    for (dir, name, stale) in [
+        (&features, "0123abcd.safetensors", true),
+        (&features, "0123abcd.json", true),
+        (&features, "4567ef01.safetensors", false),
+        (&features, "4567ef01.json", false),
+        (&corpus, "meld-dev-lower-0a9189fe0674def3.safetensors", true),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(name), vec![1u8; 2000]).unwrap();
+        if stale {
+            let f = std::fs::File::options().append(true).open(dir.join(name)).unwrap();
+            f.set_modified(old).unwrap();
+        }
+    }
+    let cache = |args: &[&str]| {
+        let out = amuse()
+            .env("AMUSE_CACHE", root.path())
+            .arg("cache")
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, text) = cache(&[]);
+    assert!(ok, "{text}");
+    assert!(text.contains("features (viewer, analyze): 2 entries, 8 kB"), "{text}");
+    assert!(text.contains("corpus (train, adapt-text): 1 entries"), "{text}");
+    assert!(text.contains("least recently used 40.0 days ago"), "{text}");
+
+    let (ok, text) = cache(&["--prune", "30"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("removed 1 entries"), "{text}");
+    assert!(!features.join("0123abcd.json").exists() && !features.join("0123abcd.safetensors").exists());
+    assert!(features.join("4567ef01.json").exists(), "a recent entry was pruned");
+    assert!(!corpus.join("meld-dev-lower-0a9189fe0674def3.safetensors").exists());
+
+    let (ok, text) = cache(&["--prune=-1"]);
+    assert!(!ok && text.contains("number of days"), "{text}");
 }

@@ -19,6 +19,7 @@ pub mod bench_lime;
 pub mod bench_speakers;
 pub mod bench_train;
 pub mod bench_transcribe;
+pub mod cache;
 pub mod explain;
 pub mod features;
 pub mod preflight;
@@ -67,6 +68,8 @@ pub enum Command {
     },
     /// Show versions, the device and the state of every model file.
     Doctor,
+    /// Show what the feature and corpus caches hold; prune the entries no longer used.
+    Cache(cache::CacheArgs),
     /// Extract per-utterance features (faces, audio, text) of a video or a MELD.Raw folder.
     Features {
         /// A video (its transcript is found beside it) or a MELD.Raw split folder.
@@ -205,6 +208,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(EXIT_SETUP)
             })
+        }
+        Command::Cache(args) => {
+            cache::run(&args)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Features { input, transcript, out } => {
             preflight::media_input(&input)?;

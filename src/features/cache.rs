@@ -143,6 +143,9 @@ pub fn load(dir: &Path, key: &str) -> Option<(Vec<UtteranceFeatures>, Notes)> {
             audio_seconds: *sidecar.audio_seconds.get(i)?,
         });
     }
+    // A hit: `amuse cache --prune` keeps what is used.
+    let (weights, json) = (dir.join(format!("{key}.safetensors")), dir.join(format!("{key}.json")));
+    super::cache_gc::mark_used(&[&weights, &json]);
     Some((out, sidecar.notes))
 }
 

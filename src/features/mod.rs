@@ -5,6 +5,7 @@
 pub mod adapter;
 pub mod audio;
 pub mod cache;
+pub mod cache_gc;
 pub mod extract;
 pub mod speakers;
 pub mod text;

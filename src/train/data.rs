@@ -40,10 +40,13 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
 }
 
+/// Where encoded training corpora are cached: `corpus/` beside the feature cache.
+pub fn corpus_dir() -> PathBuf {
+    crate::features::cache::default_dir().with_file_name("corpus")
+}
+
 fn corpus_cache(name: &str, key: &str) -> PathBuf {
-    crate::features::cache::default_dir()
-        .with_file_name("corpus")
-        .join(format!("{name}-{}.safetensors", &key[..16]))
+    corpus_dir().join(format!("{name}-{}.safetensors", &key[..16]))
 }
 
 pub(crate) fn bar(len: usize, what: &str) -> ProgressBar {
@@ -69,6 +72,7 @@ pub(crate) fn cached(
         let mut map: std::collections::HashMap<String, Tensor> = list.into_iter().collect();
         let got: Option<Vec<Tensor>> = (0..n).map(|i| map.remove(&format!("u{i}"))).collect();
         if let Some(v) = got {
+            crate::features::cache_gc::mark_used(&[&path]);
             return Ok(v.into_iter().map(|t| t.to_kind(Kind::Float)).collect());
         }
     }
