@@ -1,8 +1,9 @@
 //! What the viewer and its worker say to each other: plain data, never a tensor.
 //!
-//! Every message about an explanation or an analysis names its video, so the viewer can drop
-//! what arrives for a video it has since closed (commands queue on the worker, so answers for
-//! the previous video can arrive after a new one is opened).
+//! Commands queue on the worker, so reports about a video can arrive after the user opened
+//! another one — or the same file again. Every opening is therefore a numbered [`Run`]; the
+//! commands of a run carry its number, the worker's reports name it, and the viewer drops
+//! reports of any run but the current one.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,9 @@ use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
 use crate::features::extract::Progress;
 
+/// The number of one opening of a video in the viewer.
+pub type Run = u64;
+
 /// The error text of an explanation the user cancelled.
 pub const CANCELLED: &str = "cancelled";
 
@@ -21,18 +25,20 @@ pub const CANCELLED: &str = "cancelled";
 pub enum Command {
     /// Analyse a video with its transcript (found beside it when `None`).
     Analyze {
+        run: Run,
         video: PathBuf,
         transcript: Option<PathBuf>,
     },
-    /// Explain an utterance of the last analysis (of `video`) by its words (LIME).
+    /// Explain an utterance of run `run`'s analysis by its words (LIME).
     Explain {
+        run: Run,
         utterance: usize,
-        video: PathBuf,
         samples: usize,
         seed: u64,
     },
     /// Explain an utterance of the last analysis by 0.5 s segments of its audio (LIME; slow).
     ExplainAudio {
+        run: Run,
         utterance: usize,
         video: PathBuf,
         samples: usize,
@@ -40,6 +46,7 @@ pub enum Command {
     },
     /// Explain the speaker's face of an utterance by facial regions (LIME).
     ExplainFace {
+        run: Run,
         utterance: usize,
         video: PathBuf,
         times: Vec<f64>,
@@ -51,6 +58,13 @@ pub enum Command {
         max_side: u32,
         tag: u64,
     },
+}
+
+/// A message of the worker and the run it is about (`None`: not about one, e.g. `Ready`).
+#[derive(Debug)]
+pub struct Report {
+    pub run: Option<Run>,
+    pub message: Message,
 }
 
 /// What the worker reports.
@@ -74,34 +88,21 @@ pub enum Message {
         video: PathBuf,
         error: String,
     },
-    /// The analysis of `video` was cancelled.
-    Cancelled {
-        video: PathBuf,
-    },
-    /// A word explanation of an utterance of `video`.
-    Explained {
-        video: PathBuf,
-        explanation: Box<WordExplanation>,
-    },
-    ExplainFailed {
-        video: PathBuf,
-        error: String,
-    },
+    Cancelled,
+    Explained(Box<WordExplanation>),
+    ExplainFailed(String),
     /// A face explanation and its tinted crop (width, height, RGB8).
     FaceExplained {
-        video: PathBuf,
         utterance: usize,
         explanation: Box<FaceExplanation>,
         overlay: (u32, u32, Vec<u8>),
     },
     FaceFailed {
-        video: PathBuf,
         utterance: usize,
         error: String,
     },
     /// An audio-segment explanation, or why there is none.
     AudioExplained {
-        video: PathBuf,
         utterance: usize,
         result: Result<Box<SegmentExplanation>, String>,
     },

@@ -57,6 +57,7 @@ impl AppState {
         if let (Some(video), false, false) = (&self.file, times.is_empty(), self.faces.contains_key(&i)) {
             self.faces.insert(i, super::face::FaceState::Pending);
             self.worker.send(Command::ExplainFace {
+                run: self.run,
                 utterance: i,
                 video: video.clone(),
                 times: times.clone(),

@@ -36,6 +36,7 @@ impl AppState {
         }
         self.audio_explanations.insert(i, SegmentState::Pending);
         self.worker.send(Command::ExplainAudio {
+            run: self.run,
             utterance: i,
             video: video.clone(),
             samples: AUDIO_SAMPLES,

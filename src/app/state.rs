@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::messages::CANCELLED;
-use super::worker::{Command, Job, Message, Worker};
+use super::worker::{Command, Job, Message, Report, Run, Worker};
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
 use crate::emotion::Emotion;
@@ -92,6 +92,8 @@ pub struct AppState {
     pub seek_request: Option<f64>,
     pub video_view: bool,
     pub worker: Worker,
+    /// The number of the current opening of a video; reports of other runs are dropped.
+    pub run: Run,
     /// Word explanations received, by utterance.
     pub explanations: HashMap<usize, crate::analysis::explain::WordExplanation>,
     pub explaining: Option<usize>,
@@ -131,6 +133,7 @@ impl AppState {
             seek_request: None,
             video_view: false,
             worker,
+            run: 0,
             explanations: HashMap::new(),
             explaining: None,
             faces: HashMap::new(),
@@ -150,9 +153,12 @@ impl AppState {
     /// Apply every pending worker message (non-blocking). Returns true if anything changed.
     pub fn poll(&mut self) -> bool {
         let mut changed = false;
-        while let Ok(msg) = self.worker.rx.try_recv() {
+        while let Ok(Report { run, message }) = self.worker.rx.try_recv() {
             changed = true;
-            match msg {
+            if run.is_some_and(|r| r != self.run) {
+                continue; // about a video closed since, or an earlier opening of this one
+            }
+            match message {
                 Message::Ready { device, checkpoint } => {
                     if let Err(e) = &checkpoint {
                         self.message(Level::Error, format!("models not loaded: {e}"));
@@ -169,44 +175,38 @@ impl AppState {
                     self.elapsed = elapsed;
                 }
                 Message::Done { video, result, seconds } => {
-                    if self.file.as_ref() == Some(&video) {
-                        self.running = false;
-                        self.analysis_seconds = Some(seconds);
-                        for n in &result.notes {
-                            self.message(Level::Warning, n.clone());
-                        }
-                        self.result = Some(*result);
-                        if let Some(notice) = self.annotator.open(&video) {
-                            self.message(Level::Warning, notice);
-                        }
-                        if self.selected.is_none() {
-                            let first = self.pending_select.take().unwrap_or(0);
-                            self.select(first);
-                            self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
-                        }
+                    self.running = false;
+                    self.analysis_seconds = Some(seconds);
+                    for n in &result.notes {
+                        self.message(Level::Warning, n.clone());
+                    }
+                    self.result = Some(*result);
+                    if let Some(notice) = self.annotator.open(&video) {
+                        self.message(Level::Warning, notice);
+                    }
+                    if self.selected.is_none() {
+                        let first = self.pending_select.take().unwrap_or(0);
+                        self.select(first);
+                        self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
                     }
                 }
-                Message::Failed { video, error } => {
-                    if self.file.as_ref() == Some(&video) {
-                        self.running = false;
-                        self.message(Level::Error, error);
-                    }
+                Message::Failed { error, .. } => {
+                    self.running = false;
+                    self.message(Level::Error, error);
                 }
-                // Below: answers about a video closed since are dropped.
-                Message::Cancelled { video } if self.is_open(&video) => {
+                Message::Cancelled => {
                     self.running = false;
                     self.message(Level::Info, "analysis cancelled");
                 }
-                Message::Explained { video, explanation } if self.is_open(&video) => {
+                Message::Explained(e) => {
                     self.explaining = None;
-                    self.explanations.insert(explanation.utterance, *explanation);
+                    self.explanations.insert(e.utterance, *e);
                 }
                 Message::FaceExplained {
-                    video,
                     utterance,
                     explanation,
                     overlay,
-                } if self.is_open(&video) => {
+                } => {
                     // Show the keyframe the face was explained on, so its regions are seen.
                     if self.selected == Some(utterance) && !self.video_view {
                         if let Some(k) = self.result.as_ref().and_then(|r| {
@@ -220,18 +220,10 @@ impl AppState {
                     self.faces
                         .insert(utterance, super::face::FaceState::Ready(Box::new(view)));
                 }
-                Message::FaceFailed {
-                    video,
-                    utterance,
-                    error,
-                } if self.is_open(&video) => {
+                Message::FaceFailed { utterance, error } => {
                     self.faces.insert(utterance, super::face::FaceState::Failed(error));
                 }
-                Message::AudioExplained {
-                    video,
-                    utterance,
-                    result,
-                } if self.is_open(&video) => match result {
+                Message::AudioExplained { utterance, result } => match result {
                     // Cancelled by the user: the button comes back, to ask again later.
                     Err(e) if e == CANCELLED => {
                         self.audio_explanations.remove(&utterance);
@@ -240,7 +232,7 @@ impl AppState {
                         self.audio_explanations.insert(utterance, result.into());
                     }
                 },
-                Message::ExplainFailed { video, error } if self.is_open(&video) => {
+                Message::ExplainFailed(error) => {
                     self.explaining = None;
                     self.message(Level::Error, format!("explanation failed: {error}"));
                 }
@@ -257,20 +249,9 @@ impl AppState {
                         self.frames_generation += 1;
                     }
                 }
-                Message::Cancelled { .. }
-                | Message::Explained { .. }
-                | Message::ExplainFailed { .. }
-                | Message::FaceExplained { .. }
-                | Message::FaceFailed { .. }
-                | Message::AudioExplained { .. } => {}
             }
         }
         changed
-    }
-
-    /// Whether `video` is the open file (answers about another one are stale).
-    fn is_open(&self, video: &std::path::Path) -> bool {
-        self.file.as_deref() == Some(video)
     }
 
     /// Open a video (dialog, drag-and-drop, recent list) and start its analysis.
@@ -279,8 +260,9 @@ impl AppState {
             self.message(Level::Error, format!("{} is not a readable file", path.display()));
             return;
         }
-        // Whatever runs or waits on the worker concerns the previous video.
+        // Whatever runs or waits on the worker concerns the previous run.
         self.worker.cancel_all();
+        self.run += 1;
         self.file = Some(path.clone());
         self.result = None;
         self.explanations.clear();
@@ -302,6 +284,7 @@ impl AppState {
         self.recent.insert(0, path.clone());
         self.recent.truncate(8);
         self.worker.send(Command::Analyze {
+            run: self.run,
             video: path,
             transcript: None,
         });
@@ -309,11 +292,11 @@ impl AppState {
 
     /// Ask for a word explanation of the selected utterance (`samples` LIME samples).
     pub fn explain_selected(&mut self, samples: usize) {
-        if let (Some(i), Some(video), Some(_), None) = (self.selected, &self.file, &self.result, self.explaining) {
+        if let (Some(i), Some(_), None) = (self.selected, &self.result, self.explaining) {
             self.explaining = Some(i);
             self.worker.send(Command::Explain {
+                run: self.run,
                 utterance: i,
-                video: video.clone(),
                 samples,
                 seed: 0,
             });

@@ -23,14 +23,9 @@ fn word_explanation(utterance: usize) -> Box<WordExplanation> {
     })
 }
 
-/// A viewer that opened `first` and then `second` (two files in a temporary folder).
-fn reopened() -> (
-    tempfile::TempDir,
-    AppState,
-    std::sync::mpsc::Sender<Message>,
-    PathBuf,
-    PathBuf,
-) {
+/// A viewer that opened `first`, then `second`, then `first` again (files in a temporary
+/// folder), and the numbers of those three runs.
+fn reopened() -> (tempfile::TempDir, AppState, std::sync::mpsc::Sender<Report>, [Run; 3]) {
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = (dir.path().join("first.mp4"), dir.path().join("second.mp4"));
     for f in [&first, &second] {
@@ -38,55 +33,58 @@ fn reopened() -> (
     }
     let (worker, reports) = Worker::loopback();
     let mut state = AppState::new(worker);
-    state.open(first.clone());
-    state.open(second.clone());
-    (dir, state, reports, first, second)
+    let mut runs = [0; 3];
+    for (k, f) in [&first, &second, &first].into_iter().enumerate() {
+        state.open(f.clone());
+        runs[k] = state.run;
+    }
+    (dir, state, reports, runs)
+}
+
+fn report(reports: &std::sync::mpsc::Sender<Report>, run: Run, message: Message) {
+    reports
+        .send(Report {
+            run: Some(run),
+            message,
+        })
+        .unwrap();
 }
 
 #[test]
-fn answers_about_a_closed_video_are_dropped() {
-    let (_dir, mut state, reports, first, second) = reopened();
+fn reports_of_earlier_runs_are_dropped() {
+    let (_dir, mut state, reports, [first, second, now]) = reopened();
+    assert!(first != second && second != now && first != now);
     state.explaining = Some(0);
-    for m in [
-        Message::Cancelled { video: first.clone() },
-        Message::Explained {
-            video: first.clone(),
-            explanation: word_explanation(0),
-        },
-        Message::ExplainFailed {
-            video: first.clone(),
-            error: "boom".into(),
-        },
-        Message::AudioExplained {
-            video: first.clone(),
-            utterance: 0,
-            result: Err("no audio".into()),
-        },
-        Message::FaceFailed {
-            video: first,
-            utterance: 0,
-            error: "no face".into(),
-        },
-    ] {
-        reports.send(m).unwrap();
+    // The first run is the same file as the current one: its path cannot tell them apart.
+    for run in [first, second] {
+        for m in [
+            Message::Cancelled,
+            Message::Explained(word_explanation(0)),
+            Message::ExplainFailed("boom".into()),
+            Message::AudioExplained {
+                utterance: 0,
+                result: Err("no audio".into()),
+            },
+            Message::FaceFailed {
+                utterance: 0,
+                error: "no face".into(),
+            },
+        ] {
+            report(&reports, run, m);
+        }
     }
     state.poll();
-    // The second video's analysis still runs, and nothing of the first shows on it.
+    // The current analysis still runs, and nothing of the earlier runs shows on it.
     assert!(
         state.running,
-        "the first video's cancellation stopped the second's analysis"
+        "an earlier run's cancellation stopped the current analysis"
     );
     assert!(state.messages.is_empty(), "{:?}", state.messages);
     assert!(state.explanations.is_empty() && state.audio_explanations.is_empty() && state.faces.is_empty());
     assert_eq!(state.explaining, Some(0));
 
-    reports
-        .send(Message::Explained {
-            video: second.clone(),
-            explanation: word_explanation(0),
-        })
-        .unwrap();
-    reports.send(Message::Cancelled { video: second }).unwrap();
+    report(&reports, now, Message::Explained(word_explanation(0)));
+    report(&reports, now, Message::Cancelled);
     state.poll();
     assert!(state.explanations.contains_key(&0) && state.explaining.is_none());
     assert!(!state.running);
@@ -95,16 +93,11 @@ fn answers_about_a_closed_video_are_dropped() {
 
 #[test]
 fn a_cancelled_audio_explanation_can_be_asked_for_again() {
-    let (_dir, mut state, reports, _, second) = reopened();
+    let (_dir, mut state, reports, [.., now]) = reopened();
     for (utterance, error) in [(1, CANCELLED), (2, "this video has no audio track")] {
         state.audio_explanations.insert(utterance, SegmentState::Pending);
-        reports
-            .send(Message::AudioExplained {
-                video: second.clone(),
-                utterance,
-                result: Err(error.into()),
-            })
-            .unwrap();
+        let result = Err(error.into());
+        report(&reports, now, Message::AudioExplained { utterance, result });
     }
     state.poll();
     assert!(

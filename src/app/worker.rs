@@ -1,13 +1,12 @@
 //! The analysis worker: a background thread that owns LibTorch (encoders + model) and runs
 //! the pipeline. The UI sends it commands and receives plain data; it never blocks on it.
 
-use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::time::Instant;
 
 pub use super::jobs::Job;
 use super::jobs::Jobs;
-pub use super::messages::{Command, Message};
+pub use super::messages::{Command, Message, Report, Run};
 use crate::analysis::result::DialogueResult;
 use crate::analysis::Analyzer;
 use crate::device;
@@ -24,7 +23,7 @@ pub struct Worker {
     /// Frame decoding has a thread of its own, so keyframes never wait behind LIME.
     frames_tx: Option<Sender<Command>>,
     threads: Vec<std::thread::JoinHandle<()>>,
-    pub rx: Receiver<Message>,
+    pub rx: Receiver<Report>,
     jobs: Jobs,
 }
 
@@ -32,7 +31,7 @@ impl Worker {
     /// Start the worker thread; `wake` is called after every message (request a repaint).
     pub fn start(threads: usize, force_cpu: bool, wake: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, crx) = channel::<(Command, CancelToken)>();
-        let (mtx, rx) = channel::<Message>();
+        let (mtx, rx) = channel::<Report>();
         let wake = std::sync::Arc::new(wake);
         let (frames_tx, frx) = channel::<Command>();
         let (fmtx, fwake) = (mtx.clone(), wake.clone());
@@ -52,7 +51,8 @@ impl Worker {
                                 .into_iter()
                                 .map(|f| (f.time, f.image.width(), f.image.height(), f.image.into_raw()))
                                 .collect();
-                            let _ = fmtx.send(Message::Frames { tag, frames });
+                            let message = Message::Frames { tag, frames };
+                            let _ = fmtx.send(Report { run: None, message });
                             fwake();
                         }
                     }
@@ -100,7 +100,7 @@ impl Worker {
 
     /// A worker that runs nothing and reports what is sent on the returned sender: for tests
     /// of how the viewer applies the worker's messages.
-    pub fn loopback() -> (Self, Sender<Message>) {
+    pub fn loopback() -> (Self, Sender<Report>) {
         let (tx, rx) = channel();
         let worker = Self {
             tx: None,
@@ -134,52 +134,56 @@ impl Drop for Worker {
     }
 }
 
-fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Message>, threads: usize, force_cpu: bool, wake: impl Fn()) {
-    let send = |m: Message| {
-        let _ = tx.send(m);
+fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize, force_cpu: bool, wake: impl Fn()) {
+    let send = |run: Option<Run>, message: Message| {
+        let _ = tx.send(Report { run, message });
         wake();
     };
     let info = device::init(threads, force_cpu);
     let analyzer = Analyzer::load(info.device());
-    send(Message::Ready {
-        device: info,
-        checkpoint: analyzer
-            .as_ref()
-            .map(|a| a.checkpoint_name.clone())
-            .map_err(|e| format!("{e:#}")),
-    });
-    // The last analysed video, its dialogue and features, for explanations.
+    send(
+        None,
+        Message::Ready {
+            device: info,
+            checkpoint: analyzer
+                .as_ref()
+                .map(|a| a.checkpoint_name.clone())
+                .map_err(|e| format!("{e:#}")),
+        },
+    );
+    // The last analysis, for explanations.
     let mut analysed: Option<Analysed> = None;
     while let Ok((cmd, cancel)) = rx.recv() {
         match cmd {
             Command::Explain {
+                run,
                 utterance,
-                video,
                 samples,
                 seed,
             } => {
-                let result = match (&analyzer, analysis_of(&analysed, &video)) {
+                let result = match (&analyzer, analysis_of(&analysed, run)) {
                     (Ok(analyzer), Ok((dialogue, features))) => analyzer
                         .explain_words(dialogue, features, utterance, None, samples, seed, &cancel)
                         .map_err(|e| failure(&e)),
                     (Err(_), _) => Err("models not loaded".into()),
                     (_, Err(e)) => Err(e),
                 };
-                send(match result {
-                    Ok(e) => Message::Explained {
-                        video,
-                        explanation: Box::new(e),
+                send(
+                    Some(run),
+                    match result {
+                        Ok(e) => Message::Explained(Box::new(e)),
+                        Err(e) => Message::ExplainFailed(e),
                     },
-                    Err(error) => Message::ExplainFailed { video, error },
-                });
+                );
             }
             Command::ExplainAudio {
+                run,
                 utterance,
                 video,
                 samples,
                 seed,
             } => {
-                let result = match (&analyzer, analysis_of(&analysed, &video)) {
+                let result = match (&analyzer, analysis_of(&analysed, run)) {
                     (Ok(analyzer), Ok((dialogue, features))) => analyzer
                         .explain_audio(&video, dialogue, features, utterance, None, samples, seed, &cancel)
                         .map(|(e, _)| Box::new(e))
@@ -187,59 +191,46 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Message>, threads: usize
                     (Err(_), _) => Err("models not loaded".into()),
                     (_, Err(e)) => Err(e),
                 };
-                send(Message::AudioExplained {
-                    video,
-                    utterance,
-                    result,
-                });
+                send(Some(run), Message::AudioExplained { utterance, result });
             }
             Command::ExplainFace {
+                run,
                 utterance,
                 video,
                 times,
             } => {
-                let Ok(analyzer) = &analyzer else {
-                    send(Message::FaceFailed {
-                        video,
-                        utterance,
-                        error: "models not loaded".into(),
-                    });
-                    continue;
+                let drawn = match &analyzer {
+                    Ok(analyzer) => analyzer
+                        .explain_face_in(&video, &times, crate::analysis::explain_face::FACE_SAMPLES, 0)
+                        .map_err(|e| format!("{e:#}"))
+                        .and_then(|(frame, e)| match e.overlay(&frame) {
+                            Some(o) => Ok((e, o)),
+                            None => Err("could not draw the face regions".to_string()),
+                        }),
+                    Err(_) => Err("models not loaded".into()),
                 };
-                let samples = crate::analysis::explain_face::FACE_SAMPLES;
-                let drawn = analyzer
-                    .explain_face_in(&video, &times, samples, 0)
-                    .map_err(|e| format!("{e:#}"))
-                    .and_then(|(frame, e)| match e.overlay(&frame) {
-                        Some(o) => Ok((e, o)),
-                        None => Err("could not draw the face regions".to_string()),
-                    });
-                send(match drawn {
-                    Ok((e, o)) => Message::FaceExplained {
-                        video,
-                        utterance,
-                        overlay: (o.width(), o.height(), o.into_raw()),
-                        explanation: Box::new(e),
+                send(
+                    Some(run),
+                    match drawn {
+                        Ok((e, o)) => Message::FaceExplained {
+                            utterance,
+                            overlay: (o.width(), o.height(), o.into_raw()),
+                            explanation: Box::new(e),
+                        },
+                        Err(error) => Message::FaceFailed { utterance, error },
                     },
-                    Err(error) => Message::FaceFailed {
-                        video,
-                        utterance,
-                        error,
-                    },
-                });
+                );
             }
-            Command::Analyze { video, transcript } => {
+            Command::Analyze { run, video, transcript } => {
                 let analyzer = match &analyzer {
                     Ok(a) => a,
                     Err(e) => {
-                        send(Message::Failed {
-                            video,
-                            error: format!("models not loaded: {e:#}"),
-                        });
+                        let error = format!("models not loaded: {e:#}");
+                        send(Some(run), Message::Failed { video, error });
                         continue;
                     }
                 };
-                // Explanations of the previous video must not be computed from this one's.
+                // Explanations of an earlier run must not be computed from this one's.
                 analysed = None;
                 let started = Instant::now();
                 let mut last = Instant::now();
@@ -247,27 +238,26 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Message>, threads: usize
                     // Throttle: the UI needs a few updates a second, not one per frame.
                     if last.elapsed().as_millis() > 100 || p.done == p.total {
                         last = Instant::now();
-                        send(Message::Progress {
-                            progress: p,
-                            elapsed: started.elapsed().as_secs_f64(),
-                        });
+                        let elapsed = started.elapsed().as_secs_f64();
+                        send(Some(run), Message::Progress { progress: p, elapsed });
                     }
                 };
-                match analyze(analyzer, &video, transcript.as_deref(), &mut progress, &cancel) {
+                let message = match analyze(analyzer, &video, transcript.as_deref(), &mut progress, &cancel) {
                     Ok((result, dialogue, features)) => {
-                        analysed = Some((video.clone(), dialogue, features));
-                        send(Message::Done {
+                        analysed = Some((run, dialogue, features));
+                        Message::Done {
                             video,
                             result: Box::new(result),
                             seconds: started.elapsed().as_secs_f64(),
-                        })
+                        }
                     }
-                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => send(Message::Cancelled { video }),
-                    Err(e) => send(Message::Failed {
+                    Err(e) if e.downcast_ref::<Cancelled>().is_some() => Message::Cancelled,
+                    Err(e) => Message::Failed {
                         video,
                         error: format!("{e:#}"),
-                    }),
-                }
+                    },
+                };
+                send(Some(run), message);
             }
             // Routed to the frames thread by `Worker::send`.
             Command::Frames { .. } => {}
@@ -275,16 +265,13 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Message>, threads: usize
     }
 }
 
-/// The last analysed video, its dialogue and features.
-type Analysed = (PathBuf, Dialogue, Vec<UtteranceFeatures>);
+/// The last analysis: its run, dialogue and features.
+type Analysed = (Run, Dialogue, Vec<UtteranceFeatures>);
 
-/// The analysis of `video`, if it is the one explanations can be computed from.
-fn analysis_of<'a>(
-    analysed: &'a Option<Analysed>,
-    video: &std::path::Path,
-) -> Result<(&'a Dialogue, &'a [UtteranceFeatures]), String> {
+/// Run `run`'s analysis, if it is the one explanations can be computed from.
+fn analysis_of(analysed: &Option<Analysed>, run: Run) -> Result<(&Dialogue, &[UtteranceFeatures]), String> {
     match analysed {
-        Some((v, d, f)) if v == video => Ok((d, f)),
+        Some((r, d, f)) if *r == run => Ok((d, f)),
         _ => Err("this video's analysis is not ready (open it again)".into()),
     }
 }
