@@ -85,7 +85,6 @@ pub enum Message {
         seconds: f64,
     },
     Failed {
-        video: PathBuf,
         error: String,
     },
     Cancelled,

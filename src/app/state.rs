@@ -190,7 +190,7 @@ impl AppState {
                         self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
                     }
                 }
-                Message::Failed { error, .. } => {
+                Message::Failed { error } => {
                     self.running = false;
                     self.message(Level::Error, error);
                 }

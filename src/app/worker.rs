@@ -161,13 +161,11 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
                 samples,
                 seed,
             } => {
-                let result = match (&analyzer, analysis_of(&analysed, run)) {
-                    (Ok(analyzer), Ok((dialogue, features))) => analyzer
+                let result = ready(&analyzer, &analysed, run).and_then(|(analyzer, dialogue, features)| {
+                    analyzer
                         .explain_words(dialogue, features, utterance, None, samples, seed, &cancel)
-                        .map_err(|e| failure(&e)),
-                    (Err(_), _) => Err("models not loaded".into()),
-                    (_, Err(e)) => Err(e),
-                };
+                        .map_err(|e| failure(&e))
+                });
                 send(
                     Some(run),
                     match result {
@@ -183,14 +181,12 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
                 samples,
                 seed,
             } => {
-                let result = match (&analyzer, analysis_of(&analysed, run)) {
-                    (Ok(analyzer), Ok((dialogue, features))) => analyzer
+                let result = ready(&analyzer, &analysed, run).and_then(|(analyzer, dialogue, features)| {
+                    analyzer
                         .explain_audio(&video, dialogue, features, utterance, None, samples, seed, &cancel)
                         .map(|(e, _)| Box::new(e))
-                        .map_err(|e| failure(&e)),
-                    (Err(_), _) => Err("models not loaded".into()),
-                    (_, Err(e)) => Err(e),
-                };
+                        .map_err(|e| failure(&e))
+                });
                 send(Some(run), Message::AudioExplained { utterance, result });
             }
             Command::ExplainFace {
@@ -226,7 +222,7 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
                     Ok(a) => a,
                     Err(e) => {
                         let error = format!("models not loaded: {e:#}");
-                        send(Some(run), Message::Failed { video, error });
+                        send(Some(run), Message::Failed { error });
                         continue;
                     }
                 };
@@ -253,7 +249,6 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
                     }
                     Err(e) if e.downcast_ref::<Cancelled>().is_some() => Message::Cancelled,
                     Err(e) => Message::Failed {
-                        video,
                         error: format!("{e:#}"),
                     },
                 };
@@ -268,10 +263,17 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
 /// The last analysis: its run, dialogue and features.
 type Analysed = (Run, Dialogue, Vec<UtteranceFeatures>);
 
-/// Run `run`'s analysis, if it is the one explanations can be computed from.
-fn analysis_of(analysed: &Option<Analysed>, run: Run) -> Result<(&Dialogue, &[UtteranceFeatures]), String> {
+/// The models and run `run`'s analysis, if explanations can be computed from them.
+fn ready<'a>(
+    analyzer: &'a anyhow::Result<Analyzer>,
+    analysed: &'a Option<Analysed>,
+    run: Run,
+) -> Result<(&'a Analyzer, &'a Dialogue, &'a [UtteranceFeatures]), String> {
+    let Ok(analyzer) = analyzer else {
+        return Err("models not loaded".into());
+    };
     match analysed {
-        Some((r, d, f)) if *r == run => Ok((d, f)),
+        Some((r, d, f)) if *r == run => Ok((analyzer, d, f)),
         _ => Err("this video's analysis is not ready (open it again)".into()),
     }
 }

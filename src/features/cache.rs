@@ -107,13 +107,16 @@ pub fn key(
     Ok(hex::encode(h.finalize()))
 }
 
+/// An entry's two files: its tensors and its JSON sidecar.
+fn entry_paths(dir: &Path, key: &str) -> (PathBuf, PathBuf) {
+    (dir.join(format!("{key}.safetensors")), dir.join(format!("{key}.json")))
+}
+
 /// Load a cached extraction, if complete.
 pub fn load(dir: &Path, key: &str) -> Option<(Vec<UtteranceFeatures>, Notes)> {
-    let sidecar: Sidecar = serde_json::from_slice(&std::fs::read(dir.join(format!("{key}.json"))).ok()?).ok()?;
-    let tensors: BTreeMap<String, Tensor> = Tensor::read_safetensors(dir.join(format!("{key}.safetensors")))
-        .ok()?
-        .into_iter()
-        .collect();
+    let (tensors_path, json_path) = entry_paths(dir, key);
+    let sidecar: Sidecar = serde_json::from_slice(&std::fs::read(&json_path).ok()?).ok()?;
+    let tensors: BTreeMap<String, Tensor> = Tensor::read_safetensors(&tensors_path).ok()?.into_iter().collect();
     let get = |i: usize, name: &str| tensors.get(&format!("u{i}.{name}")).map(Tensor::shallow_clone);
     let mut out = Vec::with_capacity(sidecar.utterances);
     for i in 0..sidecar.utterances {
@@ -144,8 +147,7 @@ pub fn load(dir: &Path, key: &str) -> Option<(Vec<UtteranceFeatures>, Notes)> {
         });
     }
     // A hit: `amuse cache --prune` keeps what is used.
-    let (weights, json) = (dir.join(format!("{key}.safetensors")), dir.join(format!("{key}.json")));
-    super::cache_gc::mark_used(&[&weights, &json]);
+    super::cache_gc::mark_used(&[&tensors_path, &json_path]);
     Some((out, sidecar.notes))
 }
 
@@ -176,7 +178,7 @@ pub fn store(dir: &Path, key: &str, features: &[UtteranceFeatures], notes: &Note
             .collect(),
         notes: notes.clone(),
     };
-    let tensors_path = dir.join(format!("{key}.safetensors"));
+    let (tensors_path, json_path) = entry_paths(dir, key);
     write_atomic_with(&tensors_path, |tmp| {
         Tensor::write_safetensors(&named, tmp).map_err(std::io::Error::other)
     })
@@ -187,7 +189,6 @@ pub fn store(dir: &Path, key: &str, features: &[UtteranceFeatures], notes: &Note
         )
     })?;
     let json = serde_json::to_vec(&sidecar)?;
-    let json_path = dir.join(format!("{key}.json"));
     crate::fsutil::write_atomic(&json_path, &json).with_context(|| format!("writing {}", json_path.display()))?;
     Ok(())
 }
