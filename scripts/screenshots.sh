@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Take the README screenshots from the real viewer under Xvfb on the demo dialogue.
-#   scripts/screenshots.sh [binary]   (default: target/debug/amuse)
+#   scripts/screenshots.sh [binary]   (default: target/debug/amuse); needs Xvfb and ImageMagick (import, convert)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-target/debug/amuse}"

@@ -29,6 +29,9 @@ pub struct Report {
     /// The trained AMuSE checkpoints: the default one and every folder of the models
     /// directory with a `config.json`.
     pub checkpoints: Vec<CheckpointRow>,
+    /// Where `models/manifest.json` no longer describes the checkpoint folders (a note,
+    /// not a fault: a user may retrain into them), or why it cannot be read.
+    pub manifest_notes: Vec<String>,
 }
 
 /// One trained checkpoint: `Ok` with a one-line summary, or what is wrong with it.
@@ -101,6 +104,7 @@ pub fn inspect(device: DeviceInfo) -> Report {
         models_dir: models_dir().display().to_string(),
         models,
         checkpoints: checkpoint_dirs().into_iter().map(check_checkpoint).collect(),
+        manifest_notes: crate::model::shipped::stale(&models_dir()).unwrap_or_else(|e| vec![format!("{e:#}")]),
     }
 }
 
@@ -174,6 +178,12 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(s, "  {:<40} BROKEN: {problem}", row.dir.display());
             }
         }
+    }
+    for note in &report.manifest_notes {
+        let _ = writeln!(
+            s,
+            "  note: models/manifest.json: {note} (`cargo run --example models_manifest` rewrites it)"
+        );
     }
     if report.healthy() {
         let _ = writeln!(s, "all model files and checkpoints present and intact");

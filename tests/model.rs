@@ -12,19 +12,10 @@ use tch::{Device, Kind, Tensor};
 
 fn tiny() -> Config {
     Config {
-        text_dim: 4,
-        audio_dim: 4,
-        face_dim: 3,
-        back_dim: 3,
-        hidden: 16,
-        heads: 2,
         man_layers: 2,
         sa_layers: 1,
-        context_hidden: 8,
-        dropout: 0.0,
-        modality_dropout: 0.0,
         nce_weight: 0.1,
-        ..Config::default()
+        ..common::tiny_config()
     }
 }
 

@@ -20,6 +20,7 @@ pub mod bench_speakers;
 pub mod bench_train;
 pub mod bench_transcribe;
 pub mod cache;
+pub mod eval;
 pub mod explain;
 pub mod features;
 pub mod preflight;
@@ -89,7 +90,7 @@ pub enum Command {
     /// Train the AMuSE model on the real corpora (MELD transcripts, RAVDESS speech).
     Train(train::TrainArgs),
     /// Evaluate a checkpoint: accuracy, weighted F1, per-class F1, confusion matrix.
-    Eval(train::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Ablations in the shape of Tables III–V: dev weighted F1 per fusion mode, focal γ or
     /// number of MAN layers.
     Ablate(ablate::AblateArgs),
@@ -243,7 +244,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval(args) => {
             let info = device::init(threads, cli.cpu);
-            train::eval(&args, info.device())?;
+            eval::eval(&args, info.device())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ablate(args) => {

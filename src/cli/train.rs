@@ -14,7 +14,7 @@ use crate::model::amuse::Amuse;
 use crate::model::checkpoint::{self, AdapterRef, CheckpointInfo};
 use crate::model::config::{AudioSource, Config, FusionMode};
 use crate::train::data::{self, AudioEncoderRef, Corpus};
-use crate::train::{self, TrainOptions};
+use crate::train::{self, extend, TrainOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Dataset {
@@ -102,30 +102,18 @@ pub struct TrainArgs {
     /// checkpoint, which then needs it. `models/amuse` was trained with one.
     #[arg(long)]
     pub text_adapter: Option<PathBuf>,
+    /// Start from this checkpoint (its configuration, weights and text adapter) and add the
+    /// modalities of --data, learning only the weights its predictions from its own
+    /// modalities do not depend on: those predictions stay exactly as they were
+    /// (see `train::extend`).
+    #[arg(long)]
+    pub extend: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Audio {
     Whisper,
     Aisfx,
-}
-
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    #[arg(long, value_enum, default_value_t = Dataset::Meld)]
-    pub data: Dataset,
-    /// Split: train or dev (MELD test is held out).
-    #[arg(long, default_value = "dev")]
-    pub split: String,
-    /// Mask out modalities at inference (comma-separated: text,audio,visual).
-    #[arg(long, value_delimiter = ',')]
-    pub without: Vec<String>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// The IEMOCAP_full_release folder (with --data iemocap).
-    #[arg(long)]
-    pub iemocap: Option<PathBuf>,
 }
 
 pub(crate) struct Encs {
@@ -208,8 +196,30 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         seed: args.seed,
         ..Config::default()
     };
-    let adapter = args.text_adapter.as_deref().map(TextAdapter::load).transpose()?;
-    let enc = encoders(&store, audio, adapter.as_ref())?;
+    let (config, adapter, base) = match args
+        .extend
+        .as_deref()
+        .map(|d| checkpoint::load(d, device))
+        .transpose()?
+    {
+        Some(checkpoint::Loaded {
+            vs,
+            model,
+            info,
+            text_adapter,
+        }) => {
+            if args.text_adapter.is_some() {
+                bail!("--extend trains with the extended checkpoint's own text adapter: drop --text-adapter");
+            }
+            (info.config.clone(), text_adapter, Some((vs, model, info)))
+        }
+        None => (
+            config,
+            args.text_adapter.as_deref().map(TextAdapter::load).transpose()?,
+            None,
+        ),
+    };
+    let enc = encoders(&store, config.audio_source, adapter.as_ref())?;
     let mut train_sets = Vec::new();
     let mut dev_sets = Vec::new();
     let mut pool = Vec::new();
@@ -231,14 +241,36 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         train_sets.push(pairs);
     }
     tch::manual_seed(args.seed as i64);
-    let mut vs = nn::VarStore::new(device);
-    let model = Amuse::new(&vs.root(), config.clone());
+    let (mut vs, model, frozen, extended) = match base {
+        None => {
+            let vs = nn::VarStore::new(device);
+            let model = Amuse::new(&vs.root(), config.clone());
+            (vs, model, None, None)
+        }
+        Some((mut vs, model, info)) => {
+            vs.unfreeze(); // loaded for inference
+            let sample: Vec<_> = train_sets
+                .iter()
+                .flat_map(|c| extend::only(c, &info.modalities))
+                .collect();
+            let frozen = extend::freeze_dependencies(&model, &vs, &sample);
+            eprintln!(
+                "extending {}: {} of {} weights frozen (what its {} predictions depend on)",
+                args.extend.as_deref().unwrap_or(std::path::Path::new("?")).display(),
+                frozen.frozen,
+                frozen.total,
+                info.modalities.join("+")
+            );
+            (vs, model, Some(std::rc::Rc::new(frozen)), Some(info))
+        }
+    };
     let opts = TrainOptions {
         epochs: args.epochs,
         batch: args.batch,
         lr: args.lr,
         seed: args.seed,
         dev_floor: args.dev_floor,
+        frozen,
         ..Default::default()
     };
     let refs: Vec<&Corpus> = train_sets.iter().collect();
@@ -278,15 +310,21 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         println!("{}:\n{}", d.name, r.table());
         scores.insert(d.name.clone(), serde_json::to_value(&r)?);
     }
+    let dropout = config.dropout;
     let info = CheckpointInfo {
         config,
         trained_on: format!(
-            "{}; {} epochs, batch {}, lr {}, dropout {}, seed {}; {}",
+            "{}{}; {} epochs, batch {}, lr {}, dropout {}, seed {}; {}",
+            extended.as_ref().map_or(String::new(), |b| format!(
+                "{} — then extended (only weights its {} predictions do not depend on) on ",
+                b.trained_on,
+                b.modalities.join("+")
+            )),
             refs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" + "),
             args.epochs,
             args.batch,
             args.lr,
-            args.dropout,
+            dropout,
             args.seed,
             selection(&dev_sets, args.dev_floor)
         ),
@@ -294,12 +332,17 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         modalities: if args.data.contains(&Dataset::Ravdess) || iemocap {
             vec!["text".into(), "audio".into()]
         } else {
-            vec!["text".into()]
+            extended
+                .as_ref()
+                .map_or_else(|| vec!["text".into()], |b| b.modalities.clone())
         },
-        text_adapter: adapter.as_ref().map(|a| AdapterRef {
-            file: crate::features::adapter::FILE.into(),
-            sha256: a.sha256.clone(),
-            about: crate::train::text_adapter::about(&a.path),
+        // Extending keeps the checkpoint's adapter, and what its folder says about it.
+        text_adapter: extended.as_ref().and_then(|b| b.text_adapter.clone()).or_else(|| {
+            adapter.as_ref().map(|a| AdapterRef {
+                file: crate::features::adapter::FILE.into(),
+                sha256: a.sha256.clone(),
+                about: crate::train::text_adapter::about(&a.path),
+            })
         }),
     };
     let out = args.out.clone().unwrap_or_else(checkpoint::default_dir);
@@ -313,55 +356,6 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
     checkpoint::save(&out, &vs, &info)?;
     let secs: f64 = history.iter().map(|h| h.seconds).sum::<f64>() / history.len().max(1) as f64;
     println!("saved {} ({:.1} s per epoch)", out.display(), secs);
-    Ok(())
-}
-
-pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
-    let store = ModelStore::open_default()?;
-    let dir = checkpoint::default_dir();
-    let loaded = checkpoint::load(&dir, device)?;
-    let enc = encoders(&store, loaded.info.config.audio_source, loaded.text_adapter.as_ref())?;
-    let six = loaded.info.config.classes == crate::train::iemocap::CLASSES.len() as i64;
-    if six != (args.data == Dataset::Iemocap) {
-        bail!(
-            "the checkpoint {} predicts {} classes but {:?} is labelled with {}: evaluate an IEMOCAP \
-             checkpoint (amuse train --data iemocap --out DIR) on IEMOCAP, with --checkpoint DIR",
-            dir.display(),
-            loaded.info.config.classes,
-            args.data,
-            if args.data == Dataset::Iemocap { 6 } else { 7 }
-        );
-    }
-    let mut corpus = load_corpus(&store, &enc, args.data, &args.split, args.iemocap.as_deref())?;
-    // Modalities the checkpoint was not trained on are masked out, as in the viewer.
-    let mut without = args.without.clone();
-    for m in ["text", "audio", "visual"] {
-        if !loaded.info.modalities.iter().any(|x| x == m) && !without.iter().any(|x| x == m) {
-            without.push(m.to_owned());
-        }
-    }
-    for d in &mut corpus.dialogues {
-        for u in d.iter_mut() {
-            for m in &without {
-                match m.as_str() {
-                    "text" => u.text = None,
-                    "audio" => u.audio = None,
-                    "visual" => (u.face, u.back) = (None, None),
-                    other => bail!("unknown modality {other} (text, audio, visual)"),
-                }
-            }
-        }
-    }
-    let report = if six {
-        train::evaluate_named(&loaded.model, &corpus, device, &crate::train::iemocap::CLASSES)
-    } else {
-        train::evaluate(&loaded.model, &corpus, device)
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        println!("{} ({}):\n{}", corpus.name, dir.display(), report.table());
-    }
     Ok(())
 }
 

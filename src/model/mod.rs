@@ -11,4 +11,5 @@ pub mod context;
 pub mod fusion;
 pub mod loss;
 pub mod man;
+pub mod shipped;
 pub mod unimodal;

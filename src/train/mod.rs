@@ -3,6 +3,7 @@
 
 pub mod af_learning;
 pub mod data;
+pub mod extend;
 pub mod iemocap;
 pub mod metrics;
 pub mod text_adapter;
@@ -34,6 +35,8 @@ pub struct TrainOptions {
     /// Epoch selection: `None` keeps the best mean dev weighted F1; `Some(f)` the best on
     /// the first dev set among epochs where every other dev set reaches `f` (see [`score`]).
     pub dev_floor: Option<f64>,
+    /// Elements kept at their starting values (`amuse train --extend`, see [`extend`]).
+    pub frozen: Option<std::rc::Rc<extend::Frozen>>,
 }
 
 impl Default for TrainOptions {
@@ -46,6 +49,7 @@ impl Default for TrainOptions {
             seed: 7,
             af: af_learning::AfOptions::default(),
             dev_floor: None,
+            frozen: None,
         }
     }
 }
@@ -78,7 +82,7 @@ pub struct EpochLog {
     pub af: Option<af_learning::AfStep>,
 }
 
-fn dims(model: &Amuse) -> [i64; 4] {
+pub(crate) fn dims(model: &Amuse) -> [i64; 4] {
     let c = &model.config;
     [c.text_dim, c.audio_dim, c.face_dim, c.back_dim]
 }
@@ -123,6 +127,9 @@ pub fn fit(
             let l = model.losses(&b, &out);
             opt.backward_step(&l.total);
             model.fusion.project();
+            if let Some(frozen) = &opts.frozen {
+                frozen.restore();
+            }
             sum += l.total.double_value(&[]);
             sf += l.focal;
             sn += l.nce;

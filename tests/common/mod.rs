@@ -75,3 +75,20 @@ pub fn bytes_fixture(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     std::fs::write(&path, bytes).unwrap();
     path
 }
+
+/// A model small enough to train in a test: 4-dim text and audio, 3-dim face and back, width
+/// 16, no dropout (each test sets what it studies on top).
+pub fn tiny_config() -> amuse::model::config::Config {
+    amuse::model::config::Config {
+        text_dim: 4,
+        audio_dim: 4,
+        face_dim: 3,
+        back_dim: 3,
+        hidden: 16,
+        heads: 2,
+        context_hidden: 8,
+        dropout: 0.0,
+        modality_dropout: 0.0,
+        ..Default::default()
+    }
+}
