@@ -136,3 +136,29 @@ fn without_freezing_the_same_training_changes_text_only_predictions() {
         "the control: the freeze is what keeps them"
     );
 }
+
+/// `amuse train --extend` refuses, before loading any corpus, what it cannot do: add nothing
+/// (MELD has no audio here) or add audio to a checkpoint that has it.
+#[test]
+fn the_cli_refuses_an_extension_that_adds_no_modality() {
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let out = tempfile::tempdir().unwrap();
+    for (data, from) in [("meld", "amuse-text"), ("meld,ravdess", "amuse")] {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_amuse"))
+            .args(["train", "--data", data, "--extend"])
+            .arg(models.join(from))
+            .arg("--out")
+            .arg(out.path())
+            .env("AMUSE_THREADS", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{data} onto {from}: {stderr}");
+        assert!(stderr.contains("--extend adds the audio of --data"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+}

@@ -211,6 +211,21 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
             if args.text_adapter.is_some() {
                 bail!("--extend trains with the extended checkpoint's own text adapter: drop --text-adapter");
             }
+            let adds_audio = args.data.iter().any(|d| *d != Dataset::Meld);
+            if !adds_audio || info.modalities.iter().any(|m| m == "audio") {
+                bail!(
+                    "--extend adds the audio of --data (ravdess, iemocap) to a checkpoint without it; {} uses {}",
+                    args.extend.as_deref().unwrap_or(std::path::Path::new("?")).display(),
+                    info.modalities.join(" + ")
+                );
+            }
+            if info.config.classes != config.classes {
+                bail!(
+                    "--extend: the checkpoint predicts {} classes but --data is labelled with {}",
+                    info.config.classes,
+                    config.classes
+                );
+            }
             (info.config.clone(), text_adapter, Some((vs, model, info)))
         }
         None => (
