@@ -69,12 +69,12 @@ fn setup() -> (nn::VarStore, Amuse, Corpus, Corpus) {
 fn extending_with_audio_learns_it_and_leaves_text_only_predictions_unchanged() {
     let (mut vs, model, train_set, dev) = setup();
     let text = ["text".to_owned()];
-    let dev_text = extend::only(&dev, &text);
+    let dev_text = dev.only(&text);
     assert!(dev_text.iter().flatten().all(|u| u.audio.is_none() && u.text.is_some()));
     let before = logits(&model, &dev_text);
     let audio_before = accuracy(&model, &dev);
 
-    let frozen = extend::freeze_dependencies(&model, &vs, &extend::only(&train_set, &text));
+    let frozen = extend::freeze_dependencies(&model, &vs, &train_set.only(&text));
     assert!(frozen.frozen > 0 && frozen.frozen < frozen.total, "{frozen:?}");
     // What the text-only prediction runs through is frozen whole; the audio encoder and
     // its Central network are free whole; the context's input weights are split (the
@@ -121,7 +121,7 @@ fn extending_with_audio_learns_it_and_leaves_text_only_predictions_unchanged() {
 #[test]
 fn without_freezing_the_same_training_changes_text_only_predictions() {
     let (mut vs, model, train_set, dev) = setup();
-    let dev_text = extend::only(&dev, &["text".to_owned()]);
+    let dev_text = dev.only(&["text".to_owned()]);
     let before = logits(&model, &dev_text);
     let opts = TrainOptions {
         epochs: 1,

@@ -7,6 +7,7 @@ use tch::Device;
 
 use super::train::{encoders, load_corpus, Dataset};
 use crate::manifest::ModelStore;
+use crate::model::amuse::MODALITIES;
 use crate::model::checkpoint;
 use crate::train;
 
@@ -44,26 +45,19 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
             if args.data == Dataset::Iemocap { 6 } else { 7 }
         );
     }
+    if let Some(other) = args.without.iter().find(|m| !MODALITIES.contains(&m.as_str())) {
+        bail!("unknown modality {other} (text, audio, visual)");
+    }
     let mut corpus = load_corpus(&store, &enc, args.data, &args.split, args.iemocap.as_deref())?;
     // Modalities the checkpoint was not trained on are masked out, as in the viewer.
-    let mut without = args.without.clone();
-    for m in ["text", "audio", "visual"] {
-        if !loaded.info.modalities.iter().any(|x| x == m) && !without.iter().any(|x| x == m) {
-            without.push(m.to_owned());
-        }
-    }
-    for d in &mut corpus.dialogues {
-        for u in d.iter_mut() {
-            for m in &without {
-                match m.as_str() {
-                    "text" => u.text = None,
-                    "audio" => u.audio = None,
-                    "visual" => (u.face, u.back) = (None, None),
-                    other => bail!("unknown modality {other} (text, audio, visual)"),
-                }
-            }
-        }
-    }
+    let keep: Vec<String> = loaded
+        .info
+        .modalities
+        .iter()
+        .filter(|m| !args.without.contains(m))
+        .cloned()
+        .collect();
+    corpus.dialogues = corpus.only(&keep);
     let report = if six {
         train::evaluate_named(&loaded.model, &corpus, device, &crate::train::iemocap::CLASSES)
     } else {

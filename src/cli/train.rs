@@ -196,18 +196,14 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
         seed: args.seed,
         ..Config::default()
     };
-    let (config, adapter, base) = match args
-        .extend
-        .as_deref()
-        .map(|d| checkpoint::load(d, device))
-        .transpose()?
-    {
-        Some(checkpoint::Loaded {
-            vs,
-            model,
-            info,
-            text_adapter,
-        }) => {
+    let (config, adapter, base) = match args.extend.as_deref() {
+        Some(dir) => {
+            let checkpoint::Loaded {
+                vs,
+                model,
+                info,
+                text_adapter,
+            } = checkpoint::load(dir, device)?;
             if args.text_adapter.is_some() {
                 bail!("--extend trains with the extended checkpoint's own text adapter: drop --text-adapter");
             }
@@ -215,7 +211,7 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
             if !adds_audio || info.modalities.iter().any(|m| m == "audio") {
                 bail!(
                     "--extend adds the audio of --data (ravdess, iemocap) to a checkpoint without it; {} uses {}",
-                    args.extend.as_deref().unwrap_or(std::path::Path::new("?")).display(),
+                    dir.display(),
                     info.modalities.join(" + ")
                 );
             }
@@ -226,7 +222,7 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
                     config.classes
                 );
             }
-            (info.config.clone(), text_adapter, Some((vs, model, info)))
+            (info.config.clone(), text_adapter, Some((dir, vs, model, info)))
         }
         None => (
             config,
@@ -262,16 +258,13 @@ pub fn train(args: &TrainArgs, device: Device) -> Result<()> {
             let model = Amuse::new(&vs.root(), config.clone());
             (vs, model, None, None)
         }
-        Some((mut vs, model, info)) => {
+        Some((dir, mut vs, model, info)) => {
             vs.unfreeze(); // loaded for inference
-            let sample: Vec<_> = train_sets
-                .iter()
-                .flat_map(|c| extend::only(c, &info.modalities))
-                .collect();
+            let sample: Vec<_> = train_sets.iter().flat_map(|c| c.only(&info.modalities)).collect();
             let frozen = extend::freeze_dependencies(&model, &vs, &sample);
             eprintln!(
                 "extending {}: {} of {} weights frozen (what its {} predictions depend on)",
-                args.extend.as_deref().unwrap_or(std::path::Path::new("?")).display(),
+                dir.display(),
                 frozen.frozen,
                 frozen.total,
                 info.modalities.join("+")

@@ -24,6 +24,23 @@ pub struct UtteranceInput {
     pub label: Option<i64>,
 }
 
+impl UtteranceInput {
+    /// The same utterance with only the modalities `keeps` accepts (by the names of
+    /// [`super::amuse::MODALITIES`]; the face and back frames are "visual"). Tensors are
+    /// shared, not copied.
+    pub fn only(&self, keeps: impl Fn(&str) -> bool) -> UtteranceInput {
+        let take = |m: &str, t: &Option<Tensor>| t.as_ref().filter(|_| keeps(m)).map(Tensor::shallow_clone);
+        UtteranceInput {
+            text: take("text", &self.text),
+            audio: take("audio", &self.audio),
+            face: take("visual", &self.face),
+            back: take("visual", &self.back),
+            speaker: self.speaker.clone(),
+            label: self.label,
+        }
+    }
+}
+
 /// A padded modality: `[U, L, dim]` and lengths `[U]`.
 #[derive(Debug)]
 pub struct Padded {

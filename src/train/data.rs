@@ -31,6 +31,16 @@ impl Corpus {
     pub fn utterances(&self) -> usize {
         self.dialogues.iter().map(Vec::len).sum()
     }
+
+    /// The dialogues with only the modalities in `keep` (names of
+    /// [`crate::model::amuse::MODALITIES`]), tensors shared.
+    pub fn only(&self, keep: &[String]) -> Vec<Vec<UtteranceInput>> {
+        let has = |m: &str| keep.iter().any(|k| k == m);
+        self.dialogues
+            .iter()
+            .map(|d| d.iter().map(|u| u.only(has)).collect())
+            .collect()
+    }
 }
 
 /// The shared data folder: `$AMUSE_DATA`, else `../shared/data` beside the source tree.

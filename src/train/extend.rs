@@ -6,25 +6,25 @@
 //! seed deciding which side of the paper's text-only row it landed on. The issue asks that
 //! adding modalities must not hurt MELD. Here that holds by construction: training starts
 //! from the text checkpoint, and every weight element that a text-only prediction depends on
-//! is frozen; only the rest (the audio encoder and Central network, the audio peripheral
-//! keys/values of the other Central networks, the audio slot of the context Bi-LSTMs' input
-//! weights, …) learns. Which elements those are is not listed by hand: an element is free
-//! when the gradient of the model's outputs on the old modalities alone is exactly zero for
-//! it over a whole corpus (masked modalities enter as exact zeros, so the dependence is
-//! structural, not numerical). After each optimiser step the frozen elements are written
-//! back, which also undoes AdamW's weight decay on them.
+//! is frozen; only the rest (the audio encoder and Central network, the audio slot of the
+//! context Bi-LSTMs' input weights, and the text Central network's cross-attention and the
+//! fusion α, which have nothing to attend to or fuse when text is alone) learns. Which
+//! elements those are is not listed by hand: an element is free when the gradient of the
+//! model's outputs on the old modalities alone is exactly zero for it over a whole corpus
+//! (masked modalities enter as exact zeros, so the dependence is structural, not
+//! numerical). After each optimiser step the frozen elements are written back, which also
+//! undoes AdamW's weight decay on them.
 
 use std::collections::BTreeMap;
 
 use tch::{nn, Kind, Tensor};
 
-use super::data::Corpus;
 use super::dims;
 use crate::model::amuse::Amuse;
 use crate::model::batch::{Batch, UtteranceInput};
 
-/// The frozen part of a model: per variable, its values at the start and a 0/1 mask of the
-/// elements that may learn.
+/// The frozen part of a model: per variable, its values at the start and a boolean mask of
+/// the elements that may learn.
 pub struct Frozen {
     vars: Vec<(Tensor, Tensor, Tensor)>,
     /// Per variable name, the number of free elements (for the log and the tests).
@@ -38,30 +38,6 @@ impl std::fmt::Debug for Frozen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Frozen({} of {} elements)", self.frozen, self.total)
     }
-}
-
-/// Drop the modalities not in `keep` (names of [`crate::model::amuse::MODALITIES`]).
-pub fn only(corpus: &Corpus, keep: &[String]) -> Vec<Vec<UtteranceInput>> {
-    let has = |m: &str| keep.iter().any(|k| k == m);
-    corpus
-        .dialogues
-        .iter()
-        .map(|d| {
-            d.iter()
-                .map(|u| {
-                    let take = |m: &str, t: &Option<Tensor>| t.as_ref().filter(|_| has(m)).map(Tensor::shallow_clone);
-                    UtteranceInput {
-                        text: take("text", &u.text),
-                        audio: take("audio", &u.audio),
-                        face: take("visual", &u.face),
-                        back: take("visual", &u.back),
-                        speaker: u.speaker.clone(),
-                        label: u.label,
-                    }
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Freeze every element of `vs` on which the model's outputs for `dialogues` (final logits
@@ -80,12 +56,7 @@ pub fn freeze_dependencies(model: &Amuse, vs: &nn::VarStore, dialogues: &[Vec<Ut
         let heads = &out.modality_logits * present;
         let target = (&out.logits * Tensor::randn_like(&out.logits)).sum(Kind::Float)
             + (&heads * Tensor::randn_like(&heads)).sum(Kind::Float);
-        for v in vars.values() {
-            let mut g = v.grad();
-            if g.defined() {
-                let _ = g.zero_();
-            }
-        }
+        zero_grads(&vars);
         target.backward();
         tch::no_grad(|| {
             for (k, v) in &vars {
@@ -102,7 +73,7 @@ pub fn freeze_dependencies(model: &Amuse, vs: &nn::VarStore, dialogues: &[Vec<Ut
     let kept = vars
         .iter()
         .map(|(k, v)| {
-            let learn = touched[k].eq(0.0).to_kind(v.kind());
+            let learn = touched[k].eq(0.0);
             let n = v.numel() as i64;
             let f = learn.sum(Kind::Int64).int64_value(&[]);
             total += n;
@@ -111,12 +82,7 @@ pub fn freeze_dependencies(model: &Amuse, vs: &nn::VarStore, dialogues: &[Vec<Ut
             (v.shallow_clone(), v.detach().copy(), learn)
         })
         .collect();
-    for v in vars.values() {
-        let mut g = v.grad();
-        if g.defined() {
-            let _ = g.zero_();
-        }
-    }
+    zero_grads(&vars);
     Frozen {
         vars: kept,
         free,
@@ -125,12 +91,22 @@ pub fn freeze_dependencies(model: &Amuse, vs: &nn::VarStore, dialogues: &[Vec<Ut
     }
 }
 
+/// Clear the gradients `backward` accumulates into.
+fn zero_grads(vars: &std::collections::HashMap<String, Tensor>) {
+    for v in vars.values() {
+        let mut g = v.grad();
+        if g.defined() {
+            let _ = g.zero_();
+        }
+    }
+}
+
 impl Frozen {
     /// Write the frozen elements back (after an optimiser step).
     pub fn restore(&self) {
         tch::no_grad(|| {
             for (var, start, learn) in &self.vars {
-                let back = var.where_self(&learn.ne(0.0), start);
+                let back = var.where_self(learn, start);
                 var.shallow_clone().copy_(&back);
             }
         });
