@@ -61,6 +61,17 @@ pub fn default_threads() -> usize {
     (cores / 2).max(1)
 }
 
+/// `threads`, at least one and at most the machine's cores: more intra-op threads than
+/// cores only contend (9999 threads hung for minutes and took 2.2 GB), so they are capped
+/// with a warning.
+pub fn capped_threads(threads: usize) -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if threads > cores {
+        eprintln!("warning: {threads} threads asked for, but this machine has {cores} cores: using {cores}");
+    }
+    threads.clamp(1, cores)
+}
+
 /// Thread count from `AMUSE_THREADS` if set and valid, else [`default_threads`].
 pub fn threads_from_env() -> usize {
     std::env::var("AMUSE_THREADS")
@@ -78,7 +89,7 @@ pub fn init(threads: usize, force_cpu: bool) -> DeviceInfo {
     } else {
         load_cuda_library().to_owned()
     };
-    let threads = threads.max(1);
+    let threads = capped_threads(threads);
     tch::set_num_threads(threads as i32);
     // LibTorch refuses (aborts) a second call to this one, so it is made once per process.
     static INTEROP: std::sync::Once = std::sync::Once::new();

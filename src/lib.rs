@@ -14,6 +14,7 @@ pub mod heap;
 pub mod manifest;
 pub mod media;
 pub mod model;
+pub mod profile;
 pub mod train;
 pub mod transcribe;
 

@@ -42,6 +42,18 @@ pub struct Entry {
     /// (`first_layer`, `rank`, `alpha`, `targets`).
     #[serde(default)]
     pub adapter: Option<serde_json::Value>,
+    /// The folder `file` is relative to when it is not the store's root: the encoders the
+    /// project trains itself are committed in `models/`, not exported to `models/pretrained/`.
+    #[serde(skip)]
+    pub base: Option<PathBuf>,
+}
+
+/// The `encoders` section of the committed `models/manifest.json`: encoders this project
+/// trained itself (files relative to `models/`), listed beside the exports.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ShippedEncoders {
+    #[serde(default)]
+    encoders: BTreeMap<String, Entry>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +90,17 @@ pub enum ModelError {
     Missing(PathBuf),
     #[error("model file {path} is corrupt or stale (sha256 {actual}, expected {expected}); {FIX_HINT}")]
     Corrupt {
+        path: PathBuf,
+        actual: String,
+        expected: String,
+    },
+    #[error("model file {0} is missing; it is committed with the project: `git checkout -- {0}` restores it")]
+    ShippedMissing(PathBuf),
+    #[error(
+        "model file {path} is corrupt or stale (sha256 {actual}, expected {expected}); it is committed with \
+         the project: `git checkout -- {path}` restores it (after retraining, update models/manifest.json)"
+    )]
+    ShippedCorrupt {
         path: PathBuf,
         actual: String,
         expected: String,
@@ -122,7 +145,9 @@ impl ModelStore {
         Self::open(&models_dir().join("pretrained"))
     }
 
-    /// Open a folder of exports with its `manifest.json`.
+    /// Open a folder of exports with its `manifest.json`, plus the encoders the project
+    /// ships itself: the `encoders` of `manifest.json` in the folder above (`models/`, taken
+    /// lexically, so a symlinked `pretrained/` still finds it), when there is one.
     pub fn open(root: &Path) -> Result<Self, ModelError> {
         let path = root.join("manifest.json");
         let text = std::fs::read_to_string(&path).map_err(|_| ModelError::NoManifest(path.clone()))?;
@@ -130,10 +155,24 @@ impl ModelStore {
             path: path.clone(),
             reason: e.to_string(),
         })?;
+        let mut models = parsed.models;
+        if let Some(models_dir) = root.parent() {
+            let shipped = models_dir.join("manifest.json");
+            if let Ok(text) = std::fs::read_to_string(&shipped) {
+                let parsed: ShippedEncoders = serde_json::from_str(&text).map_err(|e| ModelError::BadManifest {
+                    path: shipped.clone(),
+                    reason: e.to_string(),
+                })?;
+                for (name, mut entry) in parsed.encoders {
+                    entry.base = Some(models_dir.to_path_buf());
+                    models.insert(name, entry);
+                }
+            }
+        }
         Ok(Self {
             root: root.to_path_buf(),
             torch_version: parsed.torch,
-            models: parsed.models,
+            models,
             tokenizers: parsed.tokenizers,
         })
     }
@@ -160,18 +199,21 @@ impl ModelStore {
 
     /// Path of an entry's file, whether or not it exists.
     pub fn path_of(&self, name: &str) -> Result<PathBuf, ModelError> {
-        Ok(self.root.join(&self.entry(name)?.file))
+        let entry = self.entry(name)?;
+        Ok(entry.base.as_deref().unwrap_or(&self.root).join(&entry.file))
     }
 
     /// Path of an entry's golden input/output file, if the manifest lists one.
     pub fn golden_of(&self, name: &str) -> Result<Option<PathBuf>, ModelError> {
-        Ok(self.entry(name)?.golden.as_ref().map(|g| self.root.join(g)))
+        let entry = self.entry(name)?;
+        let base = entry.base.as_deref().unwrap_or(&self.root);
+        Ok(entry.golden.as_ref().map(|g| base.join(g)))
     }
 
     /// Check one file against the manifest (hashes the whole file).
     pub fn status(&self, name: &str) -> Result<FileStatus, ModelError> {
         let entry = self.entry(name)?;
-        let path = self.root.join(&entry.file);
+        let path = self.path_of(name)?;
         if !path.is_file() {
             return Ok(FileStatus::Missing);
         }
@@ -185,12 +227,18 @@ impl ModelStore {
     /// The path of a model file that exists and matches its checksum, or a clear error.
     pub fn require(&self, name: &str) -> Result<PathBuf, ModelError> {
         let path = self.path_of(name)?;
+        let shipped = self.entry(name)?.base.is_some();
         match self.status(name)? {
             FileStatus::Ok => Ok(path),
+            FileStatus::Missing if shipped => Err(ModelError::ShippedMissing(path)),
             FileStatus::Missing => Err(ModelError::Missing(path)),
             FileStatus::ChecksumMismatch { actual } => {
                 let expected = self.entry(name)?.sha256.clone();
-                Err(ModelError::Corrupt { path, actual, expected })
+                if shipped {
+                    Err(ModelError::ShippedCorrupt { path, actual, expected })
+                } else {
+                    Err(ModelError::Corrupt { path, actual, expected })
+                }
             }
         }
     }

@@ -44,6 +44,7 @@ fn corpus(n: usize, seed: i64) -> Corpus {
     Corpus {
         name: "synthetic".into(),
         dialogues,
+        copies: 0,
     }
 }
 

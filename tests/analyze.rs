@@ -92,3 +92,104 @@ fn a_folder_with_a_corrupt_file_finishes_the_rest_and_resumes() {
     assert_eq!(redone.utterances[0].correction, None, "demo2 has no sidecar");
     assert_eq!(redone.utterances[1..], doc.utterances[1..], "the same analysis");
 }
+
+/// A short clip of a real face (the astronaut photo) with espeak-ng speech and no
+/// transcript: what a folder of untranscribed real clips looks like.
+fn untranscribed_clip(path: &Path) {
+    let wav = path.with_extension("wav");
+    let ok = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "-w"])
+        .arg(&wav)
+        .arg("I am so happy to see you again today.")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "espeak-ng (installed by scripts/bootstrap.sh)");
+    let face = common::store().root().join("golden/mtcnn_astronaut.png");
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-loop", "1", "-framerate", "5", "-i"])
+        .arg(&face)
+        .arg("-i")
+        .arg(&wav)
+        .args([
+            "-vf",
+            "scale=320:320",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-ar", "48000", "-shortest"])
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "ffmpeg makes the clip");
+    std::fs::remove_file(&wav).unwrap();
+}
+
+#[test]
+fn untranscribed_clips_are_transcribed_and_a_stale_output_is_redone() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("clips");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&input).unwrap();
+    untranscribed_clip(&input.join("hello.mp4"));
+    // A MELD-named clip without the split's CSV is a plain video, not a MELD.Raw folder.
+    std::fs::copy(input.join("hello.mp4"), input.join("dia3_utt0.mp4")).unwrap();
+    let run = analyze(&input, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    for name in ["hello", "dia3_utt0"] {
+        let line = summary_line(&summary, name);
+        assert!(line.starts_with(&format!("{name},ok,")), "{line}");
+        let doc = json::read(&std::fs::read(out.join(format!("{name}.json"))).unwrap()).unwrap();
+        assert!(doc.transcribed, "{name} is marked as transcribed");
+        assert!(doc.key.is_some());
+        let text: String = doc.utterances.iter().map(|u| u.text.to_lowercase()).collect();
+        assert!(text.contains("happy"), "{name}: {text}");
+    }
+    assert!(
+        summary.lines().next().unwrap().ends_with(",transcribed,notes"),
+        "{summary}"
+    );
+    assert!(summary_line(&summary, "hello").contains(",yes,"), "{summary}");
+
+    // --no-transcribe refuses instead.
+    let refused = dir.path().join("refused");
+    let run = Command::new(env!("CARGO_BIN_EXE_amuse"))
+        .args(["--threads", "1", "--cpu", "analyze"])
+        .arg(input.join("hello.mp4"))
+        .arg("--out")
+        .arg(&refused)
+        .arg("--no-transcribe")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let summary = std::fs::read_to_string(refused.join("summary.csv")).unwrap();
+    assert!(
+        summary_line(&summary, "hello").contains("no transcript beside"),
+        "{summary}"
+    );
+
+    // Another checkpoint makes the earlier output stale: it is redone, not reused.
+    let run = Command::new(env!("CARGO_BIN_EXE_amuse"))
+        .args(["--threads", "1", "--cpu", "--checkpoint"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/amuse-text"))
+        .arg("analyze")
+        .arg(input.join("hello.mp4"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("hello: ") && !stdout.contains("done earlier"),
+        "{stdout}"
+    );
+    let doc = json::read(&std::fs::read(out.join("hello.json")).unwrap()).unwrap();
+    assert!(doc.checkpoint.ends_with("amuse-text"), "{}", doc.checkpoint);
+}

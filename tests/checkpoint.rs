@@ -56,7 +56,7 @@ fn meld_dev_and_ravdess_dev_scores() {
 
     if loaded.info.modalities.iter().any(|m| m == "audio") {
         let speech = SpeechEncoder::load(&store, Device::Cpu).unwrap();
-        let mut rav = data::ravdess(&store, &text, &AudioEncoderRef::Whisper(&speech), 17..=20).unwrap();
+        let mut rav = data::ravdess(&store, &text, &AudioEncoderRef::Whisper(&speech), 17..=20, None).unwrap();
         let fused = evaluate(&loaded.model, &rav, Device::Cpu);
         for d in &mut rav.dialogues {
             d[0].audio = None;

@@ -43,6 +43,7 @@ fn corpus(n: usize, seed: i64) -> Corpus {
     Corpus {
         name: "synthetic".into(),
         dialogues,
+        copies: 0,
     }
 }
 
@@ -154,7 +155,7 @@ fn the_cli_refuses_an_extension_that_adds_no_modality() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{data} onto {from}: {stderr}");
-        assert!(stderr.contains("--extend adds the audio of --data"), "{stderr}");
+        assert!(stderr.contains("--extend adds the modalities of --data"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
     assert!(

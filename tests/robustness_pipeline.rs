@@ -29,6 +29,20 @@ fn damaged_installations_name_the_file_and_the_fix() {
     );
     assert!(matches!(store.require("mtcnn_pnet"), Err(ModelError::Corrupt { .. })));
     assert!(message(store.require("mtcnn_pnet")).contains("corrupt or stale"));
+    // 50b/51b the expression encoder the project ships (committed in models/): restored by git.
+    let farm = model_farm(Some("face_expression_ferplus"), None);
+    let store = ModelStore::open(&farm.path().join("pretrained")).unwrap();
+    let m = message(store.require("face_expression_ferplus"));
+    assert!(
+        m.contains("face_expression.pt is missing") && m.contains("git checkout"),
+        "{m}"
+    );
+    let farm = model_farm(None, Some("face_expression_ferplus"));
+    let store = ModelStore::open(&farm.path().join("pretrained")).unwrap();
+    assert!(matches!(
+        store.require("face_expression_ferplus"),
+        Err(ModelError::ShippedCorrupt { .. })
+    ));
     // 52 an unreadable manifest, 53 none at all.
     let bad = tempfile::tempdir().unwrap();
     std::fs::write(bad.path().join("manifest.json"), "{ not json").unwrap();
@@ -234,4 +248,149 @@ fn the_binary_reports_and_exits_with_the_documented_codes() {
         assert_eq!(code, 1, "{command}: {err}");
         assert!(err.contains("not a readable video"), "{command}: {err}");
     }
+}
+
+#[test]
+fn broken_ferplus_folders_say_what_is_wrong() {
+    // A FER+-layout folder: label.csv and 48×48 grey PNGs, one of them missing, one not a PNG.
+    let dir = tempfile::tempdir().unwrap();
+    let face = image::GrayImage::from_fn(48, 48, |x, y| image::Luma([((x * 5 + y * 3) % 256) as u8]));
+    face.save(dir.path().join("a.png")).unwrap();
+    face.save(dir.path().join("b.png")).unwrap();
+    std::fs::write(dir.path().join("c.png"), b"not a png").unwrap();
+    let rows = [
+        r#"a.png,"(0, 0, 48, 48)",8,1,0,0,0,0,0,0,1,0"#,
+        r#"b.png,"(0, 0, 48, 48)",0,9,0,0,0,0,0,0,1,0"#,
+        r#"c.png,"(0, 0, 48, 48)",0,0,9,0,0,0,0,0,1,0"#,
+        r#"gone.png,"(0, 0, 48, 48)",0,0,0,9,0,0,0,0,1,0"#,
+    ];
+    std::fs::write(dir.path().join("label.csv"), rows.join("\n")).unwrap();
+    let d = dir.path().to_str().unwrap();
+    // (L: more threads than cores are capped, with a warning.)
+    let (code, err) = amuse(
+        &["--threads", "9999", "eval", "--data", "ferplus", "--ferplus", d],
+        None,
+    );
+    assert_eq!(code, 0, "unreadable images are left out, not fatal: {err}");
+    assert!(err.contains("9999 threads asked for"), "{err}");
+
+    // A damaged label file names the line; an empty one, a held-out split, a missing folder.
+    std::fs::write(
+        dir.path().join("label.csv"),
+        format!("{}\n{}\n", rows[0], "a.png,(0,0),1,2"),
+    )
+    .unwrap();
+    let (code, err) = amuse(&["eval", "--data", "ferplus", "--ferplus", d], None);
+    assert_eq!(code, 1);
+    assert!(err.contains("line 2: not a FER+ row"), "{err}");
+    std::fs::write(dir.path().join("label.csv"), "").unwrap();
+    let (_, err) = amuse(&["eval", "--data", "ferplus", "--ferplus", d], None);
+    assert!(err.contains("no face with a majority label"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let e = empty.path().to_str().unwrap();
+    let (_, err) = amuse(&["eval", "--data", "ferplus", "--ferplus", e, "--split", "test"], None);
+    assert!(err.contains("held out"), "{err}");
+    let (_, err) = amuse(&["eval", "--data", "ferplus", "--ferplus", e], None);
+    assert!(err.contains("no FER+ FER2013Valid folder"), "{err}");
+    // Images that cannot be read at all: the message says so instead of scoring nothing.
+    std::fs::write(dir.path().join("label.csv"), rows[3]).unwrap();
+    let (code, err) = amuse(&["eval", "--data", "ferplus", "--ferplus", d], None);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("could be read or detected") && err.contains("gone.png"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hostile_arguments_and_environments_are_refused_or_capped() {
+    // C a symbolic link loop is named as such, not "no such file".
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.mp4"), dir.path().join("b.mp4"));
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    let out = dir.path().join("out");
+    let (code, err) = amuse(&["analyze", a.to_str().unwrap(), "--out", out.to_str().unwrap()], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("symbolic link loop"), "{err}");
+    // J/K LIME sample counts outside what gives a meaningful fit, or fits in memory.
+    let demo = common::demo();
+    let v = demo.to_str().unwrap();
+    for (n, needle) in [("0", "at least 100"), ("40000000", "at most 100000")] {
+        let (code, err) = amuse(&["explain", v, "--utterance", "1", "--samples", n], None);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(needle), "--samples {n}: {err}");
+    }
+    // O a prune age past what a Duration holds.
+    let (code, err) = amuse(&["cache", "--prune", "18446744073709551615"], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("from 0 to 36500"), "{err}");
+    // P masking every modality leaves nothing to predict from.
+    let (code, err) = amuse(&["eval", "--data", "meld", "--without", "text,audio,visual"], None);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("masks every modality"), "{err}");
+    // M no HOME (a service's environment): the cache goes to the temporary folder with a
+    // warning, never into the current folder.
+    let cwd = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_amuse"))
+        .arg("cache")
+        .current_dir(cwd.path())
+        .env_remove("HOME")
+        .env_remove("AMUSE_CACHE")
+        .env_remove("XDG_CACHE_HOME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("caching in"), "{err}");
+    assert!(
+        std::fs::read_dir(cwd.path()).unwrap().next().is_none(),
+        "nothing written to the current folder"
+    );
+    // N an endless transcript is refused instead of read until memory runs out.
+    let m = message(amuse::media::transcript::load(std::path::Path::new("/dev/zero")));
+    assert!(m.contains("larger than 64 MB"), "{m}");
+}
+
+#[test]
+fn a_silent_default_audio_track_gives_way_to_the_track_with_sound() {
+    // A: the default audio track is silence, the sound is on track 2 (not default).
+    let base = robust::base();
+    let mkv = common::ffmpeg_fixture(
+        "rb_silent_default_track.mkv",
+        &[
+            "-i",
+            base.to_str().unwrap(),
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=48000:cl=mono",
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-map",
+            "0:a",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            "-t",
+            "4",
+            "-disposition:a:0",
+            "default",
+            "-disposition:a:1",
+            "0",
+        ],
+    );
+    let choice = amuse::media::decode::audio_track::choose(&mkv).unwrap().unwrap();
+    assert_eq!(choice.index, 2, "the second audio stream");
+    let note = choice.note.unwrap();
+    assert!(note.contains("track 1 is silent") && note.contains("track 2"), "{note}");
+    let samples = amuse::media::decode::audio(&mkv, 0.5, 2.0, 16_000).unwrap();
+    let rms = (samples.iter().map(|x| x * x).sum::<f32>() / samples.len() as f32).sqrt();
+    assert!(rms > 0.05, "the tone is read, not the silence (rms {rms})");
+    // One audio track: FFmpeg's choice, no note.
+    let one = amuse::media::decode::audio_track::choose(&base).unwrap().unwrap();
+    assert_eq!(one.note, None);
 }

@@ -2,9 +2,9 @@
 //! the paper's action units act ([`crate::explain::face_regions`]) — make the expression
 //! CNN read the emotion it reads.
 //!
-//! The shipped checkpoints do not fuse the visual branch (MELD's videos are not available
-//! here to train it), so what is explained is the expression CNN's evidence that the
-//! viewer shows beside the prediction, not the fused AMuSE output; the UI says so.
+//! This explains the expression encoder's own reading, the evidence the viewer shows beside
+//! the prediction; the AMuSE prediction itself is explained by the face rows it reads in
+//! [`super::explain_visual`] (when the checkpoint reads faces). The UI says which.
 //! Switched-off regions take their mean colour: shape (a raised lip corner, a frown)
 //! disappears, skin tone stays.
 
@@ -34,11 +34,41 @@ pub struct RegionWeight {
     pub weight: f64,
 }
 
+/// What a face or back-frame explanation explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Target {
+    /// The AMuSE prediction: fused, in the dialogue's context.
+    #[default]
+    Fused,
+    /// The visual Central head alone.
+    Head,
+    /// The expression encoder's own reading (evidence shown beside a checkpoint that does
+    /// not read faces).
+    Expression,
+}
+
+impl Target {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Target::Fused => "the AMuSE prediction (fused, in context)",
+            Target::Head => "the visual Central head",
+            Target::Expression => "the expression encoder's reading (evidence, not the AMuSE prediction)",
+        }
+    }
+}
+
+fn expression_target() -> Target {
+    Target::Expression
+}
+
 /// A face explanation as plain data (the UI tints the crop by `labels`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaceExplanation {
     /// Frame time the face was taken from.
     pub time: f64,
+    /// What is explained (explanations saved before faces were fused explained the encoder).
+    #[serde(default = "expression_target")]
+    pub explains: Target,
     /// The expression the CNN reads, in MELD's classes.
     pub label: Emotion,
     pub probability: f32,
@@ -86,7 +116,8 @@ impl Analyzer {
         let face = split::speaker_face(&faces, pick)
             .map(|i| &faces[i])
             .ok_or_else(|| anyhow!("no face found in the frame at {time:.2} s"))?;
-        let rect = split::pixel_rect(face, frame.width(), frame.height())
+        // The square the expression encoder reads (see `split::expression_rect`).
+        let rect = split::expression_rect(face, frame.width(), frame.height())
             .ok_or_else(|| anyhow!("the face at {time:.2} s lies outside the frame"))?;
         let [x1, y1, x2, y2] = rect;
         let crop = image::imageops::crop_imm(frame, x1, y1, x2 - x1, y2 - y1).to_image();
@@ -129,6 +160,7 @@ impl Analyzer {
         let weight = |i: usize| exp.weights.iter().find(|(k, _)| *k == i).map_or(0.0, |(_, w)| *w);
         Ok(FaceExplanation {
             time,
+            explains: Target::Expression,
             label: Emotion::from_index(label).unwrap_or(Emotion::Neutral),
             probability: first[label] as f32,
             regions: REGIONS
@@ -170,7 +202,7 @@ impl Analyzer {
 }
 
 /// A "face" covering a whole (already cropped) image, for [`split::gray_crop`].
-fn whole_face(bbox: [f32; 4]) -> crate::media::faces::mtcnn::Face {
+pub(crate) fn whole_face(bbox: [f32; 4]) -> crate::media::faces::mtcnn::Face {
     crate::media::faces::mtcnn::Face {
         bbox,
         prob: 1.0,

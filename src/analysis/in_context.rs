@@ -76,6 +76,32 @@ impl<'a> InContext<'a> {
         }
     }
 
+    /// Calibrated probabilities (rows × 7) of modality `m`'s Central head for each variant of
+    /// utterance `i` (a head reads its own utterance only: no context to rebuild).
+    pub fn classify_head(&self, variants: Vec<UtteranceInput>, m: usize) -> Result<Vec<Vec<f64>>> {
+        let started = Instant::now();
+        let wrapped: Vec<[UtteranceInput; 1]> = variants.into_iter().map(|v| [v]).collect();
+        let refs: Vec<&[UtteranceInput]> = wrapped.iter().map(|v| v.as_slice()).collect();
+        let probs = tch::no_grad(|| {
+            let encoded = self
+                .analyzer
+                .model
+                .model
+                .encode(&Batch::new(&refs, dims(self.analyzer), self.analyzer.device), false);
+            let cal = &self.analyzer.model.info.calibration;
+            cal.scale_head(m, &encoded.modality_logits.get(m as i64))
+                .softmax(-1, Kind::Float)
+        });
+        let rows: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(probs.to_device(tch::Device::Cpu))
+            .map_err(|e| anyhow!("reading the model's probabilities: {e}"))?;
+        self.model_seconds
+            .set(self.model_seconds.get() + started.elapsed().as_secs_f64());
+        Ok(rows
+            .into_iter()
+            .map(|r| r.into_iter().map(f64::from).collect())
+            .collect())
+    }
+
     /// Fused probabilities (rows × 7) of utterance `i` when it is replaced by each variant in
     /// turn, the other utterances as they are.
     pub fn classify(&self, variants: Vec<UtteranceInput>) -> Result<Vec<Vec<f64>>> {
@@ -87,16 +113,19 @@ impl<'a> InContext<'a> {
         let refs: Vec<&[UtteranceInput]> = wrapped.iter().map(|v| v.as_slice()).collect();
         let probs = tch::no_grad(|| {
             let model = &self.analyzer.model.model;
-            let own = model
-                .encode(&Batch::new(&refs, dims(self.analyzer), device), false)
-                .fused;
+            let encoded = model.encode(&Batch::new(&refs, dims(self.analyzer), device), false);
+            let own = encoded.fused;
             let rows = Tensor::arange(b, (Kind::Int64, device)) * n + self.i as i64;
             let all = self.base.repeat([b, 1]).index_copy(0, &rows, &own);
             let dialogues = Sequences((0..b).map(|k| (k * n..(k + 1) * n).collect()).collect());
             let speakers = Sequences((0..b).flat_map(|k| speaker_sequences(&self.names, k * n)).collect());
-            model
-                .classify(&all, &dialogues, &speakers)
-                .index_select(0, &rows)
+            let logits = model.classify(&all, &dialogues, &speakers).index_select(0, &rows);
+            // The probability the viewer shows: calibrated like the prediction explained.
+            self.analyzer
+                .model
+                .info
+                .calibration
+                .scale_fused(&logits, &encoded.present)
                 .softmax(-1, Kind::Float)
         });
         let rows: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(probs.to_device(tch::Device::Cpu))

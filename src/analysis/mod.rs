@@ -5,6 +5,7 @@ pub mod agreement;
 pub mod explain;
 pub mod explain_audio;
 pub mod explain_face;
+pub mod explain_visual;
 pub mod fit;
 mod in_context;
 pub mod result;
@@ -16,7 +17,6 @@ use std::path::Path;
 use anyhow::Result;
 use tch::{Device, Kind, Tensor};
 
-use crate::emotion::Emotion;
 use crate::features::cache;
 use crate::features::extract::{CancelToken, Encoders, ExtractOptions, Progress, Stage, UtteranceFeatures};
 use crate::manifest::ModelStore;
@@ -26,16 +26,7 @@ use crate::model::checkpoint::{self, Loaded};
 use crate::model::config::AudioSource;
 use result::{DialogueResult, Probs, UtteranceResult};
 
-/// FER2013 class order of the expression CNN, mapped to MELD's.
-pub(crate) const FER_TO_MELD: [Emotion; 7] = [
-    Emotion::Anger,
-    Emotion::Disgust,
-    Emotion::Fear,
-    Emotion::Joy,
-    Emotion::Sadness,
-    Emotion::Surprise,
-    Emotion::Neutral,
-];
+pub(crate) use crate::features::expression::FER_TO_MELD;
 
 /// The dialogue of a video: its transcript (given, or found beside it), repaired and
 /// clipped to the video's length. Shared by the viewer's worker and the CLI.
@@ -48,7 +39,10 @@ pub fn load_dialogue(video: &Path, transcript_path: Option<&Path>) -> Result<Dia
             video.display()
         ),
     };
-    let dialogue = crate::media::transcript::load(&tpath)?.normalise(Some(info.duration));
+    let mut dialogue = crate::media::transcript::load(&tpath)?.normalise(Some(info.duration));
+    if let Some(note) = crate::media::decode::audio_track::choose(video)?.and_then(|c| c.note) {
+        dialogue.warnings.push(note);
+    }
     if dialogue.utterances.is_empty() {
         anyhow::bail!("{}: no usable utterance in the transcript", tpath.display());
     }
@@ -110,9 +104,13 @@ impl Analyzer {
                 self.transcriber.get_or_init(|| t)
             }
         };
-        Ok(transcriber
+        let mut dialogue = transcriber
             .transcribe_file(video, progress, cancel)?
-            .normalise(Some(info.duration)))
+            .normalise(Some(info.duration));
+        if let Some(note) = crate::media::decode::audio_track::choose(video)?.and_then(|c| c.note) {
+            dialogue.warnings.push(note);
+        }
+        Ok(dialogue)
     }
 
     /// Analyse a dialogue: features from the cache when possible, then the model.
@@ -208,6 +206,7 @@ impl Analyzer {
             notes: all_notes,
             transcribed: dialogue.transcribed,
             checkpoint: self.checkpoint_name.clone(),
+            reads_faces: self.model.info.reads_stream("face"),
         }
     }
 
@@ -223,12 +222,16 @@ impl Analyzer {
                     AudioSource::Whisper => f.speech.as_ref(),
                     AudioSource::Aisfx => f.sound.as_ref(),
                 };
-                let (face, back) = match (&f.visual, uses("visual")) {
-                    (Some(v), true) => {
+                let info = &self.model.info;
+                let (face, back) = match &f.visual {
+                    Some(v) => {
                         let rows = v.face_mask.gt(0.5).nonzero().squeeze_dim(1);
-                        (Some(v.face.index_select(0, &rows)), Some(v.back.shallow_clone()))
+                        (
+                            info.reads_stream("face").then(|| v.face.index_select(0, &rows)),
+                            info.reads_stream("back").then(|| v.back.shallow_clone()),
+                        )
                     }
-                    _ => (None, None),
+                    None => (None, None),
                 };
                 UtteranceInput {
                     text: uses("text").then(|| f.text.tokens.shallow_clone()),
@@ -262,10 +265,17 @@ impl Analyzer {
                 self.device,
             );
             let out = self.model.model.forward(&b, false);
-            let fused: Vec<Probs> = rows(&out.logits.softmax(-1, Kind::Float));
+            // Calibrated: the checkpoint's temperatures (per presence pattern and per head).
+            let cal = &self.model.info.calibration;
+            let fused: Vec<Probs> = rows(&cal.scale_fused(&out.logits, &out.present).softmax(-1, Kind::Float));
             let present: Vec<[f32; 3]> = rows(&out.present);
             let heads: Vec<Vec<Probs>> = (0..3)
-                .map(|m| rows(&out.modality_logits.get(m).softmax(-1, Kind::Float)))
+                .map(|m| {
+                    rows(
+                        &cal.scale_head(m, &out.modality_logits.get(m as i64))
+                            .softmax(-1, Kind::Float),
+                    )
+                })
                 .collect();
             let per: Vec<[Option<Probs>; 3]> = (0..fused.len())
                 .map(|i| std::array::from_fn(|m| (present[i][m] > 0.5).then(|| heads[m][i])))

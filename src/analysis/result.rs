@@ -60,11 +60,82 @@ pub struct DialogueResult {
     pub transcribed: bool,
     /// Which checkpoint produced the predictions.
     pub checkpoint: String,
+    /// Whether that checkpoint reads faces (its visual branch is trained on them).
+    pub reads_faces: bool,
 }
 
 impl DialogueResult {
     /// Distinct named speakers in order of first appearance.
     pub fn speakers(&self) -> Vec<String> {
         crate::media::transcript::distinct_speakers(self.utterances.iter().map(|u| u.speaker.as_ref()))
+    }
+}
+
+/// What the viewer shows about the loaded checkpoint (plain data, from its `config.json`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CheckpointSummary {
+    pub name: String,
+    pub modalities: Vec<String>,
+    /// The visual streams read (empty when the checkpoint does not read faces).
+    pub visual_streams: Vec<String>,
+    pub trained_on: String,
+    /// `(dev set, accuracy, weighted F1)` measured when it was saved.
+    pub dev_scores: Vec<(String, f64, f64)>,
+    /// `(output, temperature)`: the fused output per presence pattern, then each head.
+    pub temperatures: Vec<(String, f64)>,
+    /// `(set, before, after)` calibration of the fused output on each dev set and pool.
+    pub reliability: Vec<(
+        String,
+        crate::model::calibration::Reliability,
+        crate::model::calibration::Reliability,
+    )>,
+}
+
+impl CheckpointSummary {
+    pub fn of(name: &str, info: &crate::model::checkpoint::CheckpointInfo) -> Self {
+        let dev_scores = info
+            .dev_scores
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        let f = |key: &str| v.get(key).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+                        (k.clone(), f("accuracy"), f("weighted_f1"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let c = &info.calibration;
+        let temperatures = c
+            .fused
+            .iter()
+            .map(|(k, v)| (format!("fused, {k}"), *v))
+            .chain(c.heads.iter().map(|(k, v)| (format!("{k} head"), *v)))
+            .collect();
+        let reliability = c
+            .report
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let r = |key: &str| serde_json::from_value(v.get(key)?.clone()).ok();
+                        Some((k.clone(), r("before")?, r("after")?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            name: name.to_owned(),
+            modalities: info.modalities.clone(),
+            visual_streams: if info.modalities.iter().any(|m| m == "visual") {
+                info.visual_streams.clone()
+            } else {
+                Vec::new()
+            },
+            trained_on: info.trained_on.clone(),
+            dev_scores,
+            temperatures,
+            reliability,
+        }
     }
 }

@@ -94,6 +94,8 @@ mod tests {
             confidence,
             probs: [0.0; 7],
             modality_predictions: [None; 3],
+            modality_probs: [None; 3],
+            face_expression: None,
             ground_truth: None,
             correction: None,
             unsure: false,

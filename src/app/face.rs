@@ -2,7 +2,7 @@
 //! when an utterance is selected (it takes a fraction of a second, so it goes ahead of the
 //! word explanation), kept per utterance, drawn by the explanation panel.
 
-use crate::analysis::explain_face::FaceExplanation;
+use crate::analysis::explain_face::{FaceExplanation, Target};
 
 /// A finished face explanation with its tinted crop (plain pixels; the texture is made on
 /// first draw).
@@ -50,8 +50,21 @@ pub fn show(ui: &mut egui::Ui, state: Option<&mut FaceState>) {
         }
         Some(FaceState::Ready(view)) => {
             let e = view.explanation.clone();
-            ui.strong(format!("face regions: why the expression CNN reads “{}”", e.label.name()))
-                .on_hover_text("LIME over facial regions placed where the paper's action units act (from MTCNN landmarks); regions, not detected AUs. The expression CNN is evidence shown beside the prediction: this checkpoint does not fuse faces.");
+            let (heading, hover) = match e.explains {
+                Target::Expression => (
+                    format!("face regions: why the expression encoder reads “{}”", e.label.name()),
+                    "LIME over facial regions placed where the paper's action units act (from MTCNN landmarks); regions, not detected AUs. This checkpoint does not read faces: the expression encoder's reading is evidence shown beside the prediction, not part of it.",
+                ),
+                Target::Fused => (
+                    format!("face regions: why AMuSE predicts “{}” (p = {:.2})", e.label.name(), e.probability),
+                    "LIME over facial regions placed where the paper's action units act (from MTCNN landmarks), switched off in the speaker's face of every keyframe at once and pushed through the expression encoder and the full model in its dialogue: the fused prediction, not a side model. Regions, not detected AUs.",
+                ),
+                Target::Head => (
+                    format!("face regions: why the visual head reads “{}”", e.label.name()),
+                    "LIME over facial regions, through the expression encoder and the visual Central head.",
+                ),
+            };
+            ui.strong(heading).on_hover_text(hover);
             ui.horizontal(|ui| {
                 let tex = view.texture(ui.ctx());
                 let size = tex.size_vec2();

@@ -73,7 +73,7 @@ pub enum Message {
     /// LibTorch is initialised; the models are (or failed to be) loaded.
     Ready {
         device: DeviceInfo,
-        checkpoint: Result<String, String>,
+        checkpoint: Result<crate::analysis::result::CheckpointSummary, String>,
     },
     Progress {
         progress: Progress,

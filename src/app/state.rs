@@ -64,7 +64,9 @@ pub struct AppState {
     pub file: Option<PathBuf>,
     pub device: Option<DeviceInfo>,
     /// The loaded checkpoint, or why models could not be loaded.
-    pub models: Option<Result<String, String>>,
+    pub models: Option<Result<crate::analysis::result::CheckpointSummary, String>>,
+    /// The checkpoint window (dev scores, temperatures, reliability diagrams) is open.
+    pub checkpoint_window: bool,
     pub result: Option<DialogueResult>,
     pub running: bool,
     /// Progress per stage of the running analysis, and seconds since it started.
@@ -74,6 +76,8 @@ pub struct AppState {
     pub analysis_seconds: Option<f64>,
     pub selected: Option<usize>,
     pub filter: Filter,
+    /// Whose emotion trajectories are drawn (a speaker; `None`: the whole group).
+    pub trajectory_of: Option<String>,
     pub overlays: Overlays,
     pub messages: Vec<(Level, String)>,
     pub recent: Vec<PathBuf>,
@@ -121,6 +125,8 @@ impl AppState {
             analysis_seconds: None,
             selected: None,
             filter: Filter::default(),
+            trajectory_of: None,
+            checkpoint_window: false,
             overlays: Overlays::default(),
             messages: Vec::new(),
             recent: Vec::new(),
@@ -271,6 +277,9 @@ impl AppState {
         self.annotator.close();
         self.explaining = None;
         self.selected = None;
+        // A speaker filter or a followed voice of the previous video would hide rows of this one.
+        self.filter = Filter::default();
+        self.trajectory_of = None;
         self.playhead = 0.0;
         self.video_view = false;
         self.frames.clear();

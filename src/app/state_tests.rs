@@ -106,3 +106,22 @@ fn a_cancelled_audio_explanation_can_be_asked_for_again() {
     );
     assert!(matches!(state.audio_explanations.get(&2), Some(SegmentState::Failed(e)) if e.contains("no audio")));
 }
+
+#[test]
+fn opening_a_video_clears_the_previous_videos_filters() {
+    let (dir, mut state, _reports, _) = reopened();
+    state.filter = Filter {
+        speaker: Some("Cam".into()),
+        emotion: Some(Emotion::Joy),
+        disagreements_only: true,
+        voice_of: Some(3),
+    };
+    state.trajectory_of = Some("Cam".into());
+    state.open(dir.path().join("second.mp4"));
+    assert_eq!(
+        state.filter,
+        Filter::default(),
+        "no filter of the last video hides rows of this one"
+    );
+    assert_eq!(state.trajectory_of, None);
+}

@@ -11,7 +11,6 @@ pub struct ViewerApp {
     pub present: super::present::Presentation,
     textures: Textures,
     pub playback: Playback,
-    trajectory_of: Option<String>,
     /// Recent frame times (seconds), for the status bar.
     frame_times: Vec<f32>,
     last_frame: Option<std::time::Instant>,
@@ -41,7 +40,6 @@ impl ViewerApp {
             state,
             textures: Textures::default(),
             playback: Playback::start(ctx.clone()),
-            trajectory_of: None,
             frame_times: Vec::new(),
             last_frame: None,
             frames_drawn: 0,
@@ -236,7 +234,13 @@ impl ViewerApp {
             };
             ui.separator();
             match &self.state.models {
-                Some(Ok(c)) => ui.label(format!("checkpoint: {c}")),
+                Some(Ok(c)) => {
+                    let r = ui.selectable_label(self.state.checkpoint_window, format!("checkpoint: {}", c.name));
+                    if r.clone().on_hover_text("what the checkpoint reads, its dev scores and how far its confidences can be trusted").clicked() {
+                        self.state.checkpoint_window = !self.state.checkpoint_window;
+                    }
+                    r
+                }
                 Some(Err(_)) => {
                     ui.colored_label(egui::Color32::from_rgb(210, 60, 60), "models missing: run `make setup`")
                 }
@@ -324,6 +328,11 @@ impl eframe::App for ViewerApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(200));
         }
 
+        if let Some(Ok(summary)) = &self.state.models {
+            let mut open = self.state.checkpoint_window;
+            panels::checkpoint::window(&ctx, &mut open, summary);
+            self.state.checkpoint_window = open;
+        }
         egui::Panel::top("top").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
         egui::Panel::bottom("timeline")
@@ -333,7 +342,9 @@ impl eframe::App for ViewerApp {
                 ui.add_space(4.0);
                 panels::timeline::show(ui, &mut self.state);
                 ui.separator();
-                panels::trajectory::show(ui, &mut self.state, &mut self.trajectory_of);
+                let mut of = self.state.trajectory_of.take();
+                panels::trajectory::show(ui, &mut self.state, &mut of);
+                self.state.trajectory_of = of;
             });
         egui::Panel::left("table")
             .resizable(true)

@@ -147,7 +147,7 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
             device: info,
             checkpoint: analyzer
                 .as_ref()
-                .map(|a| a.checkpoint_name.clone())
+                .map(|a| crate::analysis::result::CheckpointSummary::of(&a.checkpoint_name, &a.model.info))
                 .map_err(|e| format!("{e:#}")),
         },
     );
@@ -195,9 +195,22 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
                 video,
                 times,
             } => {
+                let samples = crate::analysis::explain_face::FACE_SAMPLES;
                 let drawn = match &analyzer {
+                    // A checkpoint that reads faces: explain its prediction by the face rows
+                    // it reads; otherwise the expression encoder's reading (evidence).
+                    Ok(a) if a.model.info.reads_stream("face") => ready(&analyzer, &analysed, run)
+                        .and_then(|(a, dialogue, features)| {
+                            let target = crate::analysis::explain_face::Target::Fused;
+                            a.explain_face_fused(&video, dialogue, features, utterance, target, samples, 0, &cancel)
+                                .map_err(|e| failure(&e))
+                        })
+                        .and_then(|(frame, e)| match e.overlay(&frame) {
+                            Some(o) => Ok((e, o)),
+                            None => Err("could not draw the face regions".to_string()),
+                        }),
                     Ok(analyzer) => analyzer
-                        .explain_face_in(&video, &times, crate::analysis::explain_face::FACE_SAMPLES, 0)
+                        .explain_face_in(&video, &times, samples, 0)
                         .map_err(|e| format!("{e:#}"))
                         .and_then(|(frame, e)| match e.overlay(&frame) {
                             Some(o) => Ok((e, o)),

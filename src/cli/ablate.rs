@@ -13,12 +13,14 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use tch::{nn, Device};
 
-use super::train::{encoders, load_corpus, Dataset, Fusion};
+use super::train::Fusion;
 use crate::manifest::ModelStore;
 use crate::model::amuse::Amuse;
 use crate::model::config::{AudioSource, Config};
 use crate::train::af_learning::hold_out;
-use crate::train::data::{label_pairs, Corpus};
+use crate::train::corpora::{self, Dataset, Encoders, Sources};
+use crate::train::data::Corpus;
+use crate::train::pairs::label_pairs;
 use crate::train::{self, TrainOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -130,15 +132,16 @@ pub fn run(args: &AblateArgs, device: Device) -> Result<()> {
         bail!("the fusion study needs two modalities: MELD here is text only; use --data ravdess");
     }
     let store = ModelStore::open_default()?;
-    let enc = encoders(&store, AudioSource::Whisper, None)?;
-    let train_set = limited(load_corpus(&store, &enc, args.data, "train", None)?, args.limit);
-    let dev = limited(load_corpus(&store, &enc, args.data, "dev", None)?, args.limit);
+    let enc = Encoders::load(&store, AudioSource::Whisper, None)?;
+    let none = Sources::default();
+    let train_set = limited(corpora::load(&store, &enc, args.data, "train", &none)?, args.limit);
+    let dev = limited(corpora::load(&store, &enc, args.data, "dev", &none)?, args.limit);
     // Eq. 6 needs a validation pool held aside from train; every setting trains without it
     // so the rows see the same training data.
     let (train_set, pool) = hold_out(train_set, 0.1, 0);
     let mut train_sets = vec![train_set];
     if args.pairs && args.data == Dataset::Ravdess {
-        let meld = load_corpus(&store, &enc, Dataset::Meld, "train", None)?;
+        let meld = corpora::load(&store, &enc, Dataset::Meld, "train", &none)?;
         train_sets.push(label_pairs(&train_sets[0], &meld, 0));
     }
     let refs: Vec<&Corpus> = train_sets.iter().collect();

@@ -1,8 +1,10 @@
 //! `amuse analyze`: the viewer's pipeline headless over a video, a folder of videos or a
 //! MELD.Raw split, for analysts. One JSON per dialogue (the JSON export, plus any other
-//! formats asked for) and a `summary.csv`; resumable, since outputs are written atomically
-//! and a complete output is skipped on the next run; a file that fails is reported (in the
-//! summary and the exit code) while the others finish.
+//! formats asked for) and a `summary.csv`; a video without a transcript is transcribed, as
+//! the viewer does. Resumable: outputs are written atomically, and a complete output is
+//! reused only when the key it records matches what would make it now (see [`output_key`]);
+//! a file that fails is reported (in the summary and the exit code) while the others finish.
+//! What the pipeline repaired or left out is a note in the JSON, the summary and on stderr.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,15 +37,23 @@ pub struct AnalyzeArgs {
     /// Extra export formats besides the JSON (repeat or comma-separate: csv, eaf).
     #[arg(long = "format", value_enum, value_delimiter = ',')]
     pub formats: Vec<Format>,
+    /// Refuse videos without a transcript instead of transcribing them (Whisper tiny.en).
+    #[arg(long)]
+    pub no_transcribe: bool,
 }
 
 /// The video extensions looked for in a plain folder.
 const VIDEO_EXTENSIONS: [&str; 6] = ["mp4", "mkv", "avi", "webm", "mov", "flv"];
 
-/// One input of the run: a dialogue to analyse, or a file that could not even be opened.
+/// One input of the run: a MELD.Raw dialogue, or a video (its transcript found, given or
+/// made when it is processed, so that an unreadable one fails alone).
 enum Input {
     Job(Job),
-    Broken { name: String, error: String },
+    Video {
+        name: String,
+        path: PathBuf,
+        transcript: Option<PathBuf>,
+    },
 }
 
 /// How one dialogue went.
@@ -52,11 +62,19 @@ struct Outcome {
     status: Result<(json::Document, bool), String>,
 }
 
-fn is_meld_raw(dir: &Path) -> bool {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-        let n = e.file_name().to_string_lossy().to_ascii_lowercase();
-        n.starts_with("dia") && n.contains("_utt") && n.ends_with(".mp4")
-    })
+/// A MELD.Raw split: `dia{D}_utt{U}.mp4` clips *and* the split's CSV (given, or in the
+/// folder). One MELD-named clip among plain videos does not make a folder MELD.Raw.
+fn is_meld_raw(dir: &Path, transcript: Option<&Path>) -> bool {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_ascii_lowercase())
+        .collect();
+    let clips = names
+        .iter()
+        .any(|n| n.starts_with("dia") && n.contains("_utt") && n.ends_with(".mp4"));
+    clips && (transcript.is_some() || names.iter().any(|n| n.ends_with(".csv")))
 }
 
 fn stem(p: &Path) -> String {
@@ -65,29 +83,28 @@ fn stem(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The dialogues of the input; an unreadable video becomes a `Broken` input, not an error.
+/// The dialogues of the input; a video is only listed here (its transcript is read, or
+/// made, when it is processed), so an unreadable one fails alone.
 fn inputs(input: &Path, transcript: Option<&Path>) -> Result<Vec<Input>> {
-    let one = |video: &Path, t: Option<&Path>| match jobs(video, t) {
-        Ok(mut j) if !j.is_empty() => Input::Job(j.remove(0)),
-        Ok(_) => Input::Broken {
-            name: stem(video),
-            error: "no dialogue".into(),
-        },
-        Err(e) => Input::Broken {
-            name: stem(video),
-            error: format!("{e:#}"),
-        },
+    let video = |path: &Path, t: Option<&Path>| Input::Video {
+        name: stem(path),
+        path: path.to_path_buf(),
+        transcript: t.map(Path::to_path_buf),
     };
     if input.is_file() {
-        return Ok(vec![one(input, transcript)]);
+        return Ok(vec![video(input, transcript)]);
     }
     if !input.is_dir() {
+        // A symbolic link loop or a dangling link: the decoder names it.
+        if std::fs::symlink_metadata(input).is_ok() {
+            crate::media::decode::probe(input)?;
+        }
         bail!(
             "{} does not exist: give a video, a folder of videos or a MELD.Raw folder",
             input.display()
         );
     }
-    if is_meld_raw(input) {
+    if is_meld_raw(input, transcript) {
         return Ok(jobs(input, transcript)?.into_iter().map(Input::Job).collect());
     }
     if transcript.is_some() {
@@ -97,17 +114,96 @@ fn inputs(input: &Path, transcript: Option<&Path>) -> Result<Vec<Input>> {
         .with_context(|| format!("cannot list {}", input.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
         })
         .collect();
     videos.sort();
     if videos.is_empty() {
         bail!("no video ({}) in {}", VIDEO_EXTENSIONS.join(", "), input.display());
     }
-    Ok(videos.iter().map(|v| one(v, None)).collect())
+    Ok(videos.iter().map(|v| video(v, None)).collect())
+}
+
+/// What a reusable output was made from, hashed: the amuse version, the checkpoint's weights,
+/// the options that change the output, the input's content (a video's size, modification
+/// time and first MiB; the transcript's bytes, or the parsed MELD.Raw dialogue) and the
+/// annotator's sidecar. A `<name>.json` whose key differs is redone, never reused.
+pub fn output_key(checkpoint_sha: &str, args: &AnalyzeArgs, parts: &[&[u8]]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(env!("CARGO_PKG_VERSION"));
+    h.update(checkpoint_sha);
+    h.update(format!(
+        "{}|{}|{:?}|{}",
+        args.explain, args.samples, args.formats, args.no_transcribe
+    ));
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    hex::encode(h.finalize())
+}
+
+/// A file's size and modification time (nothing for a missing file).
+fn stat(path: &Path) -> Vec<u8> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Vec::new();
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    [
+        meta.len().to_le_bytes().to_vec(),
+        mtime.map_or(0, |d| d.as_nanos()).to_le_bytes().to_vec(),
+    ]
+    .concat()
+}
+
+/// A file's identity for [`output_key`]: size, modification time and its first MiB (all of
+/// a transcript or a sidecar, so an edit that keeps the size and the second still counts).
+fn identity(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = stat(path);
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(1 << 20).read_to_end(&mut out);
+    }
+    out
+}
+
+/// The key of one input's output.
+fn key_of(input: &Input, checkpoint_sha: &str, args: &AnalyzeArgs) -> Option<String> {
+    let sidecar_bytes = |video: Option<&Path>| video.map(|v| identity(&sidecar::path_for(v))).unwrap_or_default();
+    match input {
+        Input::Job(job) => {
+            let dialogue = serde_json::to_vec(&job.dialogue.utterances).unwrap_or_default();
+            let clips: Vec<u8> = job
+                .dialogue
+                .utterances
+                .iter()
+                .filter_map(|u| u.clip.as_deref())
+                .flat_map(stat)
+                .collect();
+            Some(output_key(
+                checkpoint_sha,
+                args,
+                &[&dialogue, &clips, &sidecar_bytes(job.video.as_deref())],
+            ))
+        }
+        Input::Video { path, transcript, .. } => {
+            let found = transcript
+                .clone()
+                .or_else(|| crate::media::transcript::find_beside(path));
+            let t = found.map(|t| identity(&t)).unwrap_or_else(|| b"transcribed".to_vec());
+            Some(output_key(
+                checkpoint_sha,
+                args,
+                &[&identity(path), &t, &sidecar_bytes(Some(path))],
+            ))
+        }
+    }
 }
 
 /// The annotator's corrections beside a video, read only (a damaged sidecar is reported, never moved).
@@ -123,54 +219,74 @@ fn corrections(video: Option<&Path>, notes: &mut Vec<String>) -> Option<annotati
     }
 }
 
-/// Analyse one dialogue and write its outputs; `Ok(true)` when a complete output was reused.
+/// Analyse one input and write its outputs; `Ok(true)` when a complete output with the same
+/// key was reused.
 fn process(
     analyzer: &Analyzer,
-    job: &Job,
+    input: &Input,
+    key: Option<String>,
     args: &AnalyzeArgs,
     report: &mut dyn FnMut(&str),
 ) -> Result<(json::Document, bool)> {
-    let out = args.out.join(format!("{}.json", job.name));
+    let (name, video, dialogue) = match input {
+        Input::Job(job) => (
+            &job.name,
+            job.video.as_deref(),
+            std::borrow::Cow::Borrowed(&job.dialogue),
+        ),
+        Input::Video { name, path, .. } => (name, Some(path.as_path()), std::borrow::Cow::Owned(Default::default())),
+    };
+    let out = args.out.join(format!("{name}.json"));
     if let Some(doc) = std::fs::read(&out).ok().and_then(|b| json::read(&b)) {
-        if doc.utterances.len() == job.dialogue.utterances.len() {
+        if doc.key.is_some() && doc.key == key {
             return Ok((doc, true));
         }
     }
     let cancel = CancelToken::default();
     let mut progress = |p: Progress| report(&format!("{} {}/{}", p.stage.name(), p.done, p.total));
-    let (features, notes) = analyzer.features(job.video.as_deref(), &job.dialogue, &mut progress, &cancel)?;
-    let result = analyzer.results(&job.dialogue, &features, notes, &mut progress);
+    let dialogue = match input {
+        Input::Video { path, transcript, .. } if args.no_transcribe => {
+            crate::analysis::load_dialogue(path, transcript.as_deref())?
+        }
+        Input::Video { path, transcript, .. } => {
+            analyzer.dialogue(path, transcript.as_deref(), &mut progress, &cancel)?
+        }
+        _ => dialogue.into_owned(),
+    };
+    let (features, notes) = analyzer.features(video, &dialogue, &mut progress, &cancel)?;
+    let result = analyzer.results(&dialogue, &features, notes, &mut progress);
     let mut explanations = std::collections::HashMap::new();
     if args.explain {
         for i in 0..result.utterances.len() {
             report(&format!("explain {}/{}", i + 1, result.utterances.len()));
-            let e = analyzer.explain_words(&job.dialogue, &features, i, None, args.samples, 0, &cancel)?;
+            let e = analyzer.explain_words(&dialogue, &features, i, None, args.samples, 0, &cancel)?;
             explanations.insert(i, e);
         }
     }
-    let mut notes = result.notes.clone();
-    let a = corrections(job.video.as_deref(), &mut notes);
+    let mut notes: Vec<String> = dialogue.warnings.clone();
+    for n in &result.notes {
+        if !notes.contains(n) {
+            notes.push(n.clone());
+        }
+    }
+    let a = corrections(video, &mut notes);
     let rows = export::rows(&result, a.as_ref(), &explanations);
     let label_set = a.as_ref().map_or("meld".to_owned(), |a| a.label_set.name.clone());
     let source = Source {
-        video: job.video.as_deref(),
+        video,
         checkpoint: &analyzer.checkpoint_name,
         label_set: &label_set,
     };
     // The other formats first: the JSON, written last, marks the dialogue as done.
     for f in args.formats.iter().filter(|f| **f != Format::Json) {
-        export::save(
-            &args.out.join(format!("{}.{}", job.name, f.extension())),
-            &rows,
-            &source,
-        )?;
+        export::save(&args.out.join(format!("{name}.{}", f.extension())), &rows, &source)?;
     }
-    let doc = json::Document::new(rows, &source);
+    let mut doc = json::Document::new(rows, &source);
+    doc.transcribed = dialogue.transcribed;
+    doc.notes = notes;
+    doc.key = key;
     crate::fsutil::write_atomic(&out, &json::write(&doc)?)
         .with_context(|| format!("cannot write {}", out.display()))?;
-    for n in notes {
-        tracing::info!("{}: {n}", job.name);
-    }
     Ok((doc, false))
 }
 
@@ -187,6 +303,8 @@ fn write_summary(path: &Path, outcomes: &[Outcome]) -> Result<()> {
         "accuracy",
         "weighted_f1",
         "error",
+        "transcribed",
+        "notes",
     ])?;
     let score = |rows: &[Row]| match agreement::of_rows(rows) {
         Some(r) => (format!("{:.4}", r.accuracy), format!("{:.4}", r.weighted_f1)),
@@ -209,9 +327,11 @@ fn write_summary(path: &Path, outcomes: &[Outcome]) -> Result<()> {
                     &acc,
                     &f1,
                     "",
+                    if doc.transcribed { "yes" } else { "" },
+                    &doc.notes.join(" | "),
                 ])?;
             }
-            Err(e) => w.write_record([o.name.as_str(), "failed", "", "", "", "", "", "", e])?,
+            Err(e) => w.write_record([o.name.as_str(), "failed", "", "", "", "", "", "", e, "", ""])?,
         }
     }
     let (acc, f1) = match agreement::report(&pooled) {
@@ -219,7 +339,7 @@ fn write_summary(path: &Path, outcomes: &[Outcome]) -> Result<()> {
         None => (String::new(), String::new()),
     };
     let n = pooled.len().to_string();
-    w.write_record(["ALL", "pooled", &n, "", "", "", &acc, &f1, ""])?;
+    w.write_record(["ALL", "pooled", &n, "", "", "", &acc, &f1, "", "", ""])?;
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::fsutil::write_atomic(path, &bytes).with_context(|| format!("cannot write {}", path.display()))
 }
@@ -233,22 +353,27 @@ pub fn run(analyzer: &Analyzer, args: &AnalyzeArgs) -> Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
+    let checkpoint_sha =
+        crate::manifest::sha256_file(&crate::model::checkpoint::default_dir().join("amuse.safetensors"))
+            .unwrap_or_default();
     let mut outcomes = Vec::new();
     for input in &inputs {
-        let outcome = match input {
-            Input::Broken { name, error } => Outcome {
-                name: name.clone(),
-                status: Err(error.clone()),
-            },
-            Input::Job(job) => {
-                pb.set_message(job.name.clone());
-                let mut report = |s: &str| pb.set_message(format!("{}: {s}", job.name));
-                Outcome {
-                    name: job.name.clone(),
-                    status: process(analyzer, job, args, &mut report).map_err(|e| format!("{e:#}")),
-                }
-            }
+        let name = match input {
+            Input::Job(job) => job.name.clone(),
+            Input::Video { name, .. } => name.clone(),
         };
+        pb.set_message(name.clone());
+        let mut report = |s: &str| pb.set_message(format!("{name}: {s}"));
+        let key = key_of(input, &checkpoint_sha, args);
+        let outcome = Outcome {
+            name: name.clone(),
+            status: process(analyzer, input, key, args, &mut report).map_err(|e| format!("{e:#}")),
+        };
+        if let Ok((doc, false)) = &outcome.status {
+            for n in &doc.notes {
+                pb.suspend(|| eprintln!("warning: {name}: {n}"));
+            }
+        }
         // Printed to stdout (the bar lives on stderr and hides itself when not a terminal).
         let line = match &outcome.status {
             Ok((_, true)) => format!("{}: done earlier, skipped", outcome.name),
@@ -281,4 +406,48 @@ pub fn run(analyzer: &Analyzer, args: &AnalyzeArgs) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_key_follows_the_transcript_sidecar_checkpoint_and_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let video = dir.path().join("v.mp4");
+        std::fs::write(&video, b"not decoded here").unwrap();
+        let csv = dir.path().join("v.csv");
+        std::fs::write(&csv, "Utterance,Speaker\nI got the job!,Cam\n").unwrap();
+        let mut args = AnalyzeArgs {
+            input: video.clone(),
+            transcript: None,
+            out: dir.path().join("out"),
+            explain: false,
+            samples: 100,
+            formats: Vec::new(),
+            no_transcribe: false,
+        };
+        let input = Input::Video {
+            name: "v".into(),
+            path: video.clone(),
+            transcript: None,
+        };
+        let key = |args: &AnalyzeArgs, sha: &str| key_of(&input, sha, args).unwrap();
+        let first = key(&args, "ckpt-a");
+        assert_eq!(first, key(&args, "ckpt-a"), "same inputs, same key");
+        // The text edited, same size (and possibly the same second): another key.
+        std::fs::write(&csv, "Utterance,Speaker\nI lost the job,Cam\n").unwrap();
+        let edited = key(&args, "ckpt-a");
+        assert_ne!(first, edited);
+        assert_ne!(edited, key(&args, "ckpt-b"), "another checkpoint");
+        std::fs::write(sidecar::path_for(&video), b"{}").unwrap();
+        let corrected = key(&args, "ckpt-a");
+        assert_ne!(edited, corrected, "the annotator's sidecar");
+        args.explain = true;
+        assert_ne!(corrected, key(&args, "ckpt-a"), "options");
+        std::fs::remove_file(&csv).unwrap();
+        args.explain = false;
+        assert_ne!(corrected, key(&args, "ckpt-a"), "no transcript any more: transcribed");
+    }
 }

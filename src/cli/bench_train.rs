@@ -7,16 +7,16 @@
 use anyhow::Result;
 use tch::{nn, Device};
 
-use super::train::{encoders, load_corpus, Dataset};
 use crate::manifest::ModelStore;
 use crate::model::amuse::Amuse;
 use crate::model::config::{AudioSource, Config};
+use crate::train::corpora::{self, Dataset, Encoders, Sources};
 use crate::train::{self, TrainOptions};
 
 pub fn run(epochs: usize, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
-    let enc = encoders(&store, AudioSource::Whisper, None)?;
-    let (corpus, load) = train::time_it(|| load_corpus(&store, &enc, Dataset::Meld, "train", None));
+    let enc = Encoders::load(&store, AudioSource::Whisper, None)?;
+    let (corpus, load) = train::time_it(|| corpora::load(&store, &enc, Dataset::Meld, "train", &Sources::default()));
     let corpus = corpus?;
     println!(
         "{}: {} dialogues, {} utterances (features loaded in {load:.1} s)",

@@ -21,12 +21,17 @@ fn folders() -> [(&'static str, PathBuf); 2] {
     ]
 }
 
+/// The largest `--prune DAYS`.
+const MAX_DAYS: f64 = 36_500.0;
+
 pub fn run(args: &CacheArgs) -> anyhow::Result<()> {
     let now = SystemTime::now();
     let days = |t: SystemTime| now.duration_since(t).unwrap_or_default().as_secs_f64() / 86_400.0;
     if let Some(d) = args.prune {
-        if !(d.is_finite() && d >= 0.0) {
-            anyhow::bail!("--prune takes a number of days ≥ 0, not {d}");
+        // A century is longer than any cache entry has existed; larger values would overflow
+        // a Duration.
+        if !(d.is_finite() && (0.0..=MAX_DAYS).contains(&d)) {
+            anyhow::bail!("--prune takes a number of days from 0 to {MAX_DAYS}, not {d}");
         }
         let unused_for = Duration::from_secs_f64(d * 86_400.0);
         for (what, dir) in folders() {

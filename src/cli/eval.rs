@@ -5,11 +5,11 @@ use clap::Args;
 use std::path::PathBuf;
 use tch::Device;
 
-use super::train::{encoders, load_corpus, Dataset};
 use crate::manifest::ModelStore;
 use crate::model::amuse::MODALITIES;
 use crate::model::checkpoint;
 use crate::train;
+use crate::train::corpora::{self, Dataset, Encoders, Sources};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -27,13 +27,48 @@ pub struct EvalArgs {
     /// The IEMOCAP_full_release folder (with --data iemocap).
     #[arg(long)]
     pub iemocap: Option<PathBuf>,
+    /// A MELD.Raw folder (with --data meld-raw).
+    #[arg(long)]
+    pub meld_raw: Option<PathBuf>,
+    /// A FER+ folder (with --data ferplus): one holding FER2013Train/ and FER2013Valid/, or a
+    /// split folder with label.csv and its PNGs [default: <data>/ferplus].
+    #[arg(long)]
+    pub ferplus: Option<PathBuf>,
+    /// With --data ferplus: the expression encoder to evaluate (`face_expression_ferplus`,
+    /// the shipped one; `face_expression`, the PyEmotion FER2013 baseline).
+    #[arg(long, default_value = crate::features::expression::SHIPPED)]
+    pub expression: String,
+    /// With --data ferplus: give the encoder the PNG as it is, or the pipeline's MTCNN crop of it.
+    #[arg(long, value_enum, default_value_t = FaceCrop::Given)]
+    pub crop: FaceCrop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FaceCrop {
+    /// FER+'s own tight crop.
+    Given,
+    /// Detected by MTCNN in a frame around the face and cropped at its box, as in a video.
+    Mtcnn,
 }
 
 pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
     let dir = checkpoint::default_dir();
+    if args.data == Dataset::Ferplus {
+        eval_expression(args, &store, device)?;
+        let info = checkpoint::read_info(&dir)?;
+        if !info.modalities.iter().any(|m| m == "visual") {
+            println!(
+                "the checkpoint {} does not read faces (modalities: {}), so it has no visual head to evaluate",
+                dir.display(),
+                info.modalities.join(", ")
+            );
+            return Ok(());
+        }
+        println!("the checkpoint {} on the same faces (visual only):", dir.display());
+    }
     let loaded = checkpoint::load(&dir, device)?;
-    let enc = encoders(&store, loaded.info.config.audio_source, loaded.text_adapter.as_ref())?;
+    let enc = Encoders::load(&store, loaded.info.config.audio_source, loaded.text_adapter.as_ref())?;
     let six = loaded.info.config.classes == crate::train::iemocap::CLASSES.len() as i64;
     if six != (args.data == Dataset::Iemocap) {
         bail!(
@@ -48,7 +83,6 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     if let Some(other) = args.without.iter().find(|m| !MODALITIES.contains(&m.as_str())) {
         bail!("unknown modality {other} (text, audio, visual)");
     }
-    let mut corpus = load_corpus(&store, &enc, args.data, &args.split, args.iemocap.as_deref())?;
     // Modalities the checkpoint was not trained on are masked out, as in the viewer.
     let keep: Vec<String> = loaded
         .info
@@ -57,16 +91,97 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
         .filter(|m| !args.without.contains(m))
         .cloned()
         .collect();
+    if keep.is_empty() {
+        bail!(
+            "--without {} masks every modality the checkpoint reads ({}): nothing would be left to \
+             predict from",
+            args.without.join(","),
+            loaded.info.modalities.join(", ")
+        );
+    }
+    let sources = Sources {
+        iemocap: args.iemocap.clone(),
+        ferplus: args.ferplus.clone(),
+        meld_raw: args.meld_raw.clone(),
+        ..Sources::default()
+    };
+    let mut corpus = corpora::load(&store, &enc, args.data, &args.split, &sources)?;
     corpus.dialogues = corpus.only(&keep);
     let report = if six {
         train::evaluate_named(&loaded.model, &corpus, device, &crate::train::iemocap::CLASSES)
     } else {
         train::evaluate(&loaded.model, &corpus, device)
     };
+    let (raw, calibrated) = train::calibrate::measure(&loaded.model, &loaded.info.calibration, &corpus, device);
+    let heads: Vec<(String, train::metrics::Report)> = MODALITIES
+        .iter()
+        .enumerate()
+        .filter_map(|(m, name)| train::evaluate_head(&loaded.model, &corpus, device, m).map(|r| (name.to_string(), r)))
+        .collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let out = serde_json::json!({
+            "fused": report,
+            "calibration": { "raw": raw, "calibrated": calibrated },
+            "heads": heads.iter().map(|(n, r)| (n.clone(), serde_json::to_value(r).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("{} ({}):\n{}", corpus.name, dir.display(), report.table());
+        println!(
+            "calibration (expected calibration error, {} bins): {:.4} raw, {:.4} with the checkpoint's temperatures",
+            train::calibrate::BINS,
+            raw.ece,
+            calibrated.ece
+        );
+        for (name, r) in &heads {
+            println!(
+                "{name} Central head alone: accuracy {:.4}, weighted F1 {:.4} ({} utterances)",
+                r.accuracy, r.weighted_f1, r.n
+            );
+        }
     }
+    Ok(())
+}
+
+/// The face path alone on FER+: the expression encoder's own reading.
+fn eval_expression(args: &EvalArgs, store: &ModelStore, device: Device) -> Result<()> {
+    use crate::train::ferplus;
+    let root = args.ferplus.clone().unwrap_or_else(|| train::data::data_dir());
+    let split = ferplus::read(&ferplus::split_dir(&root, &args.split)?)?;
+    let encoder = crate::features::expression::ExpressionEncoder::load(store, &args.expression, device)?;
+    let detector = match args.crop {
+        FaceCrop::Given => None,
+        FaceCrop::Mtcnn => Some(crate::media::faces::mtcnn::Mtcnn::load(store, device)?),
+    };
+    let crop = detector.as_ref().map_or(ferplus::Crop::Given, ferplus::Crop::Mtcnn);
+    let result = ferplus::evaluate(&encoder, &split, &crop)?;
+    if args.json {
+        let out = serde_json::json!({ "encoder": args.expression, "split": split.dir, "crop": format!("{:?}", args.crop),
+            "ties": split.ties, "other": split.other, "result": result });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "FER+ {} ({}), expression encoder `{}`, {:?} crop: {} faces with a majority in MELD's classes \
+         ({} ties and {} contempt/unknown/not-a-face left out)",
+        args.split,
+        split.dir.display(),
+        args.expression,
+        args.crop,
+        result.faces,
+        split.ties,
+        split.other
+    );
+    if result.undetected > 0 {
+        println!("MTCNN found no face in {} of them (left out)", result.undetected);
+    }
+    if !result.unreadable.is_empty() {
+        println!(
+            "{} images could not be read (left out), e.g. {}",
+            result.unreadable.len(),
+            result.unreadable[0]
+        );
+    }
+    println!("{}", result.report.table());
     Ok(())
 }

@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 
 use super::features::{jobs, Job};
 use crate::analysis::explain::Timing;
+use crate::analysis::explain_face::Target;
 use crate::analysis::fit::Fit;
 use crate::analysis::Analyzer;
 use crate::features::extract::CancelToken;
@@ -89,8 +90,11 @@ pub enum Modality {
     /// Words of the transcript, through MPNet and the full model.
     Text,
     /// Facial regions (where the paper's AUs act) of the speaker's face, through the
-    /// expression CNN.
+    /// expression encoder and the full model (or the encoder alone: --target expression).
     Face,
+    /// Superpixels of the back frame (the picture with the faces removed), through the
+    /// scene CNN and the full model (checkpoints whose visual branch reads back frames).
+    Back,
     /// 0.5 s time segments of the utterance's audio, silenced, re-encoded by the audio
     /// encoder and pushed through the full model.
     Audio,
@@ -102,35 +106,69 @@ impl Modality {
         match self {
             Self::Text => crate::analysis::explain::INTERACTIVE_SAMPLES,
             Self::Face => crate::analysis::explain_face::FACE_SAMPLES,
+            Self::Back => crate::analysis::explain_visual::BACK_SAMPLES,
             Self::Audio => crate::analysis::explain_audio::AUDIO_SAMPLES,
         }
     }
 }
 
-/// `amuse explain --modality face`: the facial regions behind the expression the CNN reads
-/// on the speaker's face in the middle keyframe of the utterance.
+/// `amuse explain --modality face`: the facial regions behind the prediction, in the speaker's
+/// face of every keyframe (when the checkpoint reads faces), or behind the expression
+/// encoder's reading of the middle keyframe's face (`--target expression`, or a checkpoint
+/// without faces).
 pub fn face(
     analyzer: &Analyzer,
     video: &Path,
     utterance: usize,
+    target: Option<Target>,
     samples: usize,
     seed: u64,
     png: Option<&Path>,
 ) -> Result<()> {
     let job = job_with(video, utterance)?;
     let u = &job.dialogue.utterances[utterance - 1];
-    // The keyframes the pipeline uses: I-frames when the video has enough of them.
-    let iframes = crate::media::decode::keyframe_times(video).unwrap_or_default();
-    let times = crate::media::keyframes::choose(u.start, u.end, &iframes, analyzer.options.keyframes);
-    let (frame, e) = analyzer.explain_face_in(video, &times, samples, seed)?;
+    let target = target.unwrap_or(if analyzer.model.info.reads_stream("face") {
+        Target::Fused
+    } else {
+        Target::Expression
+    });
+    let (frame, e) = if target == Target::Expression {
+        // The keyframes the pipeline uses: I-frames when the video has enough of them.
+        let iframes = crate::media::decode::keyframe_times(video).unwrap_or_default();
+        let times = crate::media::keyframes::choose(u.start, u.end, &iframes, analyzer.options.keyframes);
+        analyzer.explain_face_in(video, &times, samples, seed)?
+    } else {
+        let (features, _) = analyzer.features(
+            job.video.as_deref(),
+            &job.dialogue,
+            &mut |_| {},
+            &CancelToken::default(),
+        )?;
+        analyzer.explain_face_fused(
+            video,
+            &job.dialogue,
+            &features,
+            utterance - 1,
+            target,
+            samples,
+            seed,
+            &CancelToken::default(),
+        )?
+    };
     println!(
         "#{utterance} {}: face at {:.2} s",
         u.speaker.as_deref().unwrap_or("?"),
         e.time
     );
     println!(
-        "the expression CNN reads {} (p = {:.3}); weighted R² {:.3}; {} samples, {} distinct, {:.2} s",
-        e.label, e.probability, e.score, e.samples, e.evaluated, e.seconds
+        "explains {}: {} (p = {:.3}); weighted R² {:.3}; {} samples, {} distinct, {:.2} s",
+        e.explains.describe(),
+        e.label,
+        e.probability,
+        e.score,
+        e.samples,
+        e.evaluated,
+        e.seconds
     );
     println!("regions are placed where the paper's action units act; they are not detected AUs");
     println!("{:<18} {:>9}", "region", "weight");
@@ -203,4 +241,62 @@ fn print_fit(u: &Utterance, utterance: usize, fit: &Fit, perturbations: &str, ti
         "{} samples, {} distinct {perturbations}, {:.2} s{split}",
         fit.samples, fit.evaluated, fit.seconds
     );
+}
+
+/// `amuse explain --modality back`: the superpixels of the middle keyframe's back frame behind
+/// the prediction.
+pub fn back(
+    analyzer: &Analyzer,
+    video: &Path,
+    utterance: usize,
+    target: Option<Target>,
+    samples: usize,
+    seed: u64,
+    png: Option<&Path>,
+) -> Result<()> {
+    let job = job_with(video, utterance)?;
+    let (features, _) = analyzer.features(
+        job.video.as_deref(),
+        &job.dialogue,
+        &mut |_| {},
+        &CancelToken::default(),
+    )?;
+    let target = target.unwrap_or(Target::Fused);
+    let (back, e) = analyzer.explain_back(
+        video,
+        &job.dialogue,
+        &features,
+        utterance - 1,
+        target,
+        samples,
+        seed,
+        &CancelToken::default(),
+    )?;
+    println!(
+        "#{utterance}: back frame at {:.2} s explains {}: {} (p = {:.3}); weighted R² {:.3}; {} samples, {} distinct, {:.2} s",
+        e.time,
+        e.explains.describe(),
+        e.label,
+        e.probability,
+        e.score,
+        e.samples,
+        e.evaluated,
+        e.seconds
+    );
+    println!("{:<12} {:>9}", "superpixel", "weight");
+    for (k, w) in e.weights.iter().take(10) {
+        println!("{k:<12} {w:>+9.4}  {}", if *w >= 0.0 { "supports" } else { "against" });
+    }
+    if let Some(path) = png {
+        let overlay = e
+            .overlay(&back)
+            .ok_or_else(|| anyhow::anyhow!("could not draw the superpixels"))?;
+        crate::fsutil::write_atomic_with(path, |tmp| {
+            overlay
+                .save_with_format(tmp, image::ImageFormat::Png)
+                .map_err(std::io::Error::other)
+        })?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }

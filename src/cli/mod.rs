@@ -94,11 +94,6 @@ pub enum Command {
     /// Ablations in the shape of Tables III–V: dev weighted F1 per fusion mode, focal γ or
     /// number of MAN layers.
     Ablate(ablate::AblateArgs),
-    /// Seconds per training epoch on MELD train from cached features.
-    BenchTrain {
-        #[arg(long, default_value_t = 1)]
-        epochs: usize,
-    },
     /// Explain one utterance's prediction by its words (LIME on the real model).
     Explain {
         /// The video (its transcript beside it).
@@ -115,42 +110,24 @@ pub enum Command {
         /// Write the transcript with green/red highlights as HTML.
         #[arg(long)]
         html: Option<PathBuf>,
-        /// What to perturb: the words, or the facial regions of the speaker's face.
+        /// What to perturb: the words, the audio, the facial regions of the speaker's face, or
+        /// the back frame's superpixels.
         #[arg(long, value_enum, default_value_t = explain::Modality::Text)]
         modality: explain::Modality,
-        /// With --modality face: write the face crop tinted green/red as PNG.
+        /// With --modality face or back: write the face crop (back frame) tinted green/red
+        /// as PNG.
         #[arg(long)]
         png: Option<PathBuf>,
+        /// With --modality face or back: explain the fused prediction (default when the
+        /// checkpoint reads faces), the visual Central head, or the expression encoder's
+        /// own reading (default for a checkpoint that does not read faces).
+        #[arg(long, value_enum)]
+        target: Option<crate::analysis::explain_face::Target>,
     },
-    /// Print speed figures: feature extraction per stage and model time on a dialogue.
+    /// Print speed figures (default: `pipeline` on the demo dialogue).
     Bench {
-        /// The video (default: the demo dialogue).
-        video: Option<PathBuf>,
-        /// Repetitions (the median is printed).
-        #[arg(long, default_value_t = 1)]
-        repeats: usize,
-        /// Instead: evaluate grouping utterances by voice on RAVDESS (threshold choice).
-        #[arg(long)]
-        speakers: bool,
-        /// Instead: real-time factor of Whisper transcription, and its WER against the
-        /// video's transcript.
-        #[arg(long)]
-        transcribe: bool,
-        /// Instead: seconds per LIME word explanation on MELD dev (MPNet / model / engine).
-        #[arg(long)]
-        lime: bool,
-        /// With --lime: sample counts, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "5000")]
-        samples: Vec<usize>,
-        /// With --lime: utterances per group (with --stability: in total).
-        #[arg(long, default_value_t = 3)]
-        utterances: usize,
-        /// With --lime: top-5 agreement of two seeds at each --samples count.
-        #[arg(long)]
-        stability: bool,
-        /// With --lime: instead, compare these MPNet batch sizes (comma-separated).
-        #[arg(long, value_delimiter = ',')]
-        batch_sizes: Vec<usize>,
+        #[command(subcommand)]
+        what: Option<bench::Bench>,
     },
     /// Transcribe a video without subtitles (Whisper tiny.en) and print the utterances.
     Transcribe {
@@ -252,11 +229,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ablate::run(&args, info.device())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::BenchTrain { epochs } => {
-            let info = device::init(threads, cli.cpu);
-            bench_train::run(epochs, info.device())?;
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Explain {
             video,
             utterance,
@@ -265,52 +237,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             html,
             modality,
             png,
+            target,
         } => {
+            let samples = crate::explain::check_samples(samples.unwrap_or(modality.default_samples()))
+                .map_err(anyhow::Error::msg)?;
             preflight::media_input(&video)?;
             let info = device::init(threads, cli.cpu);
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
-            let samples = samples.unwrap_or(modality.default_samples());
             match modality {
                 explain::Modality::Text => explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?,
-                explain::Modality::Face => explain::face(&analyzer, &video, utterance, samples, seed, png.as_deref())?,
+                explain::Modality::Face => {
+                    explain::face(&analyzer, &video, utterance, target, samples, seed, png.as_deref())?
+                }
+                explain::Modality::Back => {
+                    explain::back(&analyzer, &video, utterance, target, samples, seed, png.as_deref())?
+                }
                 explain::Modality::Audio => explain::audio(&analyzer, &video, utterance, samples, seed)?,
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            video,
-            repeats,
-            speakers,
-            transcribe,
-            lime,
-            samples,
-            utterances,
-            stability,
-            batch_sizes,
-        } => {
+        Command::Bench { what } => {
             let info = device::init(threads, cli.cpu);
             println!("device: {} ({})", info.name, info.cuda_note);
-            if transcribe {
-                let video = video.unwrap_or_else(crate::app::demo_video);
-                bench_transcribe::run(&video, repeats, info.device())?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            if speakers {
-                bench_speakers::run(&crate::manifest::ModelStore::open_default()?, info.device())?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            let mut analyzer = crate::analysis::Analyzer::load(info.device())?;
-            if lime {
-                let opts = bench_lime::Options {
-                    samples,
-                    utterances,
-                    stability,
-                    batch_sizes,
-                };
-                bench_lime::run(&mut analyzer, &opts)?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            bench::run(&analyzer, &video.unwrap_or_else(crate::app::demo_video), repeats)?;
+            bench::run(what, info.device())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Transcribe { video, srt, force } => {

@@ -29,8 +29,10 @@ pub fn run(video: &Path, srt: bool, force: bool, device: Device) -> Result<()> {
         eprint!("\r{} {}/{} s of speech", p.stage.name(), p.done, p.total);
         let _ = std::io::stderr().flush();
     };
-    let dialogue = transcriber.transcribe_file(video, &mut progress, &CancelToken::default())?;
+    let dialogue = transcriber.transcribe_file(video, &mut progress, &CancelToken::default());
+    // End the progress line either way, so an error starts on a line of its own.
     eprintln!(" — {:.1} s", started.elapsed().as_secs_f64());
+    let dialogue = dialogue?;
     println!(
         "{} utterances, {} speakers (transcribed by {MODEL_NAME})",
         dialogue.utterances.len(),

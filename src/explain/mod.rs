@@ -27,6 +27,25 @@ use serde::{Deserialize, Serialize};
 
 pub use self::lime::{explain, FeatureSelection, Labels, LimeConfig, LimeError, Neighbourhood};
 
+/// Fewest LIME samples accepted: below this the weighted ridge fit of a few dozen features is
+/// noise (two samples gave every weight +0.0000).
+pub const MIN_SAMPLES: usize = 100;
+/// Most LIME samples accepted: the masks and the perturbed inputs are held in memory
+/// (40 million samples aborted on allocation); 20× the reference's default of 5000.
+pub const MAX_SAMPLES: usize = 100_000;
+
+/// `samples` if it is within [`MIN_SAMPLES`]..=[`MAX_SAMPLES`], else a message that says so.
+pub fn check_samples(samples: usize) -> Result<usize, String> {
+    if (MIN_SAMPLES..=MAX_SAMPLES).contains(&samples) {
+        Ok(samples)
+    } else {
+        Err(format!(
+            "--samples {samples} is out of range: LIME needs at least {MIN_SAMPLES} samples for a meaningful \
+             fit and at most {MAX_SAMPLES} fit in memory (the reference's default is 5000)"
+        ))
+    }
+}
+
 /// The local linear model LIME fits for one class label.
 ///
 /// This is the reference's `(intercept, local_exp, score, local_pred)` tuple for one label.

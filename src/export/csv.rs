@@ -1,6 +1,9 @@
 //! The CSV export: one flat row per utterance, readable by spreadsheets and pandas. The
-//! probabilities get a column each (`p_neutral` … `p_anger`); the word weights, which have
-//! no fixed width, are one JSON cell (`[["word", 0.12], …]`).
+//! fused probabilities get a column each (`p_neutral` … `p_anger`); each modality head's
+//! probabilities and the expression encoder's reading of the face are one JSON cell each
+//! (`text_probs`, `audio_probs`, `visual_probs`, `face_expression`: seven numbers in the
+//! order neutral, surprise, fear, sadness, joy, disgust, anger; empty when not used); the
+//! word weights, which have no fixed width, are one JSON cell (`[["word", 0.12], …]`).
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -27,6 +30,10 @@ struct Flat {
     text_prediction: Option<Emotion>,
     audio_prediction: Option<Emotion>,
     visual_prediction: Option<Emotion>,
+    text_probs: String,
+    audio_probs: String,
+    visual_probs: String,
+    face_expression: String,
     ground_truth: Option<Emotion>,
     correction: Option<String>,
     unsure: bool,
@@ -56,6 +63,10 @@ impl Flat {
             text_prediction,
             audio_prediction,
             visual_prediction,
+            text_probs: probs_cell(&r.modality_probs[0])?,
+            audio_probs: probs_cell(&r.modality_probs[1])?,
+            visual_probs: probs_cell(&r.modality_probs[2])?,
+            face_expression: probs_cell(&r.face_expression)?,
             ground_truth: r.ground_truth,
             correction: r.correction.clone(),
             unsure: r.unsure,
@@ -87,6 +98,12 @@ impl Flat {
                 self.p_anger,
             ],
             modality_predictions: [self.text_prediction, self.audio_prediction, self.visual_prediction],
+            modality_probs: [
+                probs_of(&self.text_probs)?,
+                probs_of(&self.audio_probs)?,
+                probs_of(&self.visual_probs)?,
+            ],
+            face_expression: probs_of(&self.face_expression)?,
             ground_truth: self.ground_truth,
             correction: self.correction,
             unsure: self.unsure,
@@ -98,6 +115,22 @@ impl Flat {
             },
         })
     }
+}
+
+fn probs_cell(p: &Option<crate::analysis::result::Probs>) -> Result<String> {
+    Ok(match p {
+        Some(p) => serde_json::to_string(p)?,
+        None => String::new(),
+    })
+}
+
+fn probs_of(cell: &str) -> Result<Option<crate::analysis::result::Probs>> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(cell)
+        .map(Some)
+        .context("a probabilities cell is not 7 numbers")
 }
 
 pub fn write(rows: &[Row]) -> Result<Vec<u8>> {

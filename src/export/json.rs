@@ -21,6 +21,16 @@ pub struct Document {
     /// Accuracy, weighted F1 and confusion matrix against the truth, when any utterance has one.
     pub agreement: Option<Report>,
     pub utterances: Vec<Row>,
+    /// The transcript was made by automatic transcription (no transcript was found).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transcribed: bool,
+    /// What the pipeline repaired or left out (transcript fixes, missing streams, ignored
+    /// corrections): nothing is dropped without a trace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// What made this output (`amuse analyze` reuses it only when the key still matches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Document {
@@ -33,6 +43,9 @@ impl Document {
             label_set: source.label_set.into(),
             agreement: crate::analysis::agreement::of_rows(&rows),
             utterances: rows,
+            transcribed: false,
+            notes: Vec::new(),
+            key: None,
         }
     }
 }

@@ -34,6 +34,13 @@ pub struct Row {
     pub probs: Probs,
     /// The Central head's prediction per modality (text, audio, visual), when used.
     pub modality_predictions: [Option<Emotion>; 3],
+    /// Each modality head's probabilities (text, audio, visual; `Emotion::ALL` order), when used.
+    #[serde(default)]
+    pub modality_probs: [Option<Probs>; 3],
+    /// The expression encoder's reading of the speaker's face (mean over keyframes with a
+    /// face; `Emotion::ALL` order): evidence, whether or not the checkpoint fuses faces.
+    #[serde(default)]
+    pub face_expression: Option<Probs>,
     pub ground_truth: Option<Emotion>,
     /// The annotator's label (a name from the sidecar's label set).
     pub correction: Option<String>,
@@ -85,6 +92,8 @@ pub fn rows(
                 confidence: u.confidence(),
                 probs: u.probs,
                 modality_predictions: u.modality_probs.map(|p| p.as_ref().and_then(argmax)),
+                modality_probs: u.modality_probs,
+                face_expression: u.face_expression,
                 ground_truth: u.label,
                 correction: a.correction,
                 unsure: a.unsure,

@@ -28,13 +28,13 @@ const VERSION: &str = "amuse-features-v3";
 const ENCODERS: &[&str] = &[
     "text_mpnet",
     "mpnet_tokenizer",
-    "speech_whisper_encoder",
+    crate::features::audio::MODEL,
     "sound_aisfx",
     "voice_resemblyzer",
     "mtcnn_pnet",
     "mtcnn_rnet",
     "mtcnn_onet",
-    "face_expression",
+    crate::features::expression::SHIPPED,
     "scene_effnet_lite0",
 ];
 
@@ -46,12 +46,34 @@ struct Sidecar {
     notes: Notes,
 }
 
-/// The default cache folder: `$AMUSE_CACHE/features` or `~/.cache/amuse/features`.
+/// The default cache folder: `$AMUSE_CACHE/features`, else by the XDG rules
+/// `$XDG_CACHE_HOME/amuse/features` or `~/.cache/amuse/features`; without a home either
+/// (a service's environment), a folder in the temporary directory, with a warning once:
+/// never the current folder.
 pub fn default_dir() -> PathBuf {
-    let base = std::env::var_os("AMUSE_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/amuse"));
-    base.join("features")
+    base_dir().join("features")
+}
+
+fn base_dir() -> PathBuf {
+    let absolute = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    if let Some(dir) = std::env::var_os("AMUSE_CACHE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = absolute(std::env::var_os("XDG_CACHE_HOME")) {
+        return dir.join("amuse");
+    }
+    if let Some(home) = absolute(std::env::var_os("HOME")) {
+        return home.join(".cache/amuse");
+    }
+    let dir = std::env::temp_dir().join("amuse-cache");
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    WARNED.call_once(|| {
+        eprintln!(
+            "warning: neither $AMUSE_CACHE, $XDG_CACHE_HOME nor $HOME is set: caching in {} (set AMUSE_CACHE to keep the cache)",
+            dir.display()
+        );
+    });
+    dir
 }
 
 fn fingerprint(hasher: &mut Sha256, path: &Path) -> std::io::Result<()> {

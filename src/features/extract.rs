@@ -240,14 +240,16 @@ pub fn extract(
         |progress: &mut dyn FnMut(Progress), stage: Stage, done: usize| progress(Progress { stage, done, total: n });
     report(progress, Stage::Encoders, 0);
     let texts: Vec<&str> = dialogue.utterances.iter().map(|u| u.text.as_str()).collect();
-    let text = enc.text.encode_dialogue(&texts)?;
+    let text = crate::profile::time("MPNet (text)", || enc.text.encode_dialogue(&texts))?;
     let mut warned = Warned::default();
     let mut out = Vec::with_capacity(n);
     for (i, (u, t)) in dialogue.utterances.iter().zip(text).enumerate() {
         cancel.check()?;
         report(progress, Stage::Decode, i);
         let media = match source(video, u.clip.as_ref()) {
-            Some(src) => decode_utterance(src, u, &iframes, opts, &mut notes, &mut warned)?,
+            Some(src) => crate::profile::time("decode (FFmpeg)", || {
+                decode_utterance(src, u, &iframes, opts, &mut notes, &mut warned)
+            })?,
             None => Decoded {
                 audio: None,
                 frames: None,
@@ -262,9 +264,9 @@ pub fn extract(
         report(progress, Stage::Encoders, i);
         let (speech, sound, voice, secs) = match &media.audio {
             Some((a16, a44)) => (
-                Some(enc.speech.encode(a16)?),
-                Some(enc.sound.encode(a44)?),
-                Some(enc.voice.encode(a16)?),
+                Some(crate::profile::time("Whisper encoder", || enc.speech.encode(a16))?),
+                Some(crate::profile::time("aisfx (sound)", || enc.sound.encode(a44))?),
+                Some(crate::profile::time("voice (Resemblyzer)", || enc.voice.encode(a16))?),
                 a16.len() as f64 / 16_000.0,
             ),
             None => (None, None, None, 0.0),

@@ -6,6 +6,7 @@ pub mod adapter;
 pub mod audio;
 pub mod cache;
 pub mod cache_gc;
+pub mod expression;
 pub mod extract;
 pub mod speakers;
 pub mod text;

@@ -1,24 +1,25 @@
-//! Visual encoders (Section III-A2): per keyframe, the speaker's face through the FER2013
-//! expression CNN (`[256]` features + 7 expression probabilities) and the back frame (faces
-//! removed) through EfficientNet-Lite0 (`[1280]`).
+//! Visual encoders (Section III-A2): per keyframe, the speaker's face through the expression
+//! encoder (`[256]` features + 7 expression probabilities, [`super::expression`]: a CNN
+//! trained on FER+) and the back frame (faces removed) through EfficientNet-Lite0 (`[1280]`).
 //!
 //! The paper extracts JAA-Net action units from face frames; no AU model ships in a package
-//! reachable offline, so a real expression CNN stands in, and the LIME face regions are
+//! reachable offline, so an expression CNN stands in, and the LIME face regions are
 //! placed where the paper's AUs act (see `explain`).
 
 use anyhow::Result;
 use image::{imageops, RgbImage};
 use tch::{Device, Kind, Tensor};
 
+use super::expression::{self, ExpressionEncoder};
 use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
 use crate::media::decode::Frame;
 use crate::media::faces::mtcnn::{Face, Mtcnn};
 use crate::media::faces::split;
 
-pub const FACE_DIM: i64 = 256 + 7;
+pub const FACE_DIM: i64 = expression::FEATURE_DIM + 7;
 pub const BACK_DIM: i64 = 1280;
-const FACE_SIZE: u32 = 48;
+const FACE_SIZE: u32 = expression::SIZE;
 const SCENE_SIZE: u32 = 224;
 
 /// What the visual branch saw in one keyframe (plain data, for the UI and explanations).
@@ -46,7 +47,7 @@ pub struct VisualFeatures {
 
 pub struct VisualEncoder {
     pub detector: Mtcnn,
-    expression: TorchScript,
+    pub expression: ExpressionEncoder,
     scene: TorchScript,
 }
 
@@ -54,7 +55,7 @@ impl VisualEncoder {
     pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
         Ok(Self {
             detector: Mtcnn::load(store, device)?,
-            expression: TorchScript::load(store, "face_expression", device)?,
+            expression: ExpressionEncoder::load(store, expression::SHIPPED, device)?,
             scene: TorchScript::load(store, "scene_effnet_lite0", device)?,
         })
     }
@@ -66,15 +67,16 @@ impl VisualEncoder {
         let mut crops = Vec::new();
         let mut has_face = Vec::with_capacity(frames.len());
         let mut backs = Vec::with_capacity(frames.len());
-        for Frame { time, image: frame } in frames {
-            let faces = self.detector.detect(frame)?;
+        let images: Vec<&RgbImage> = frames.iter().map(|f| &f.image).collect();
+        let detected = crate::profile::time("MTCNN", || self.detector.detect_many(&images))?;
+        for (Frame { time, image: frame }, faces) in frames.iter().zip(detected) {
             let speaker = split::speaker_face(&faces, pick);
             let crop = speaker.and_then(|i| split::gray_crop(frame, &faces[i], FACE_SIZE));
             has_face.push(crop.is_some());
-            if let Some(c) = crop {
-                crops.push(Tensor::from_slice(c.as_raw()).view([1, FACE_SIZE as i64, FACE_SIZE as i64]));
-            }
-            backs.push(image_tensor(&split::back_frame(frame, &faces), SCENE_SIZE));
+            crops.extend(crop);
+            backs.push(crate::profile::time("face/back split", || {
+                image_tensor(&split::back_frame(frame, &faces), SCENE_SIZE)
+            }));
             keyframes.push(KeyframeFaces {
                 time: *time,
                 faces,
@@ -84,10 +86,8 @@ impl VisualEncoder {
         let n = frames.len() as i64;
         let mut face = Tensor::zeros([n, FACE_DIM], (Kind::Float, Device::Cpu));
         if !crops.is_empty() {
-            let batch = Tensor::stack(&crops, 0).to_kind(Kind::Float) / 255.0;
-            let out = self.expression.forward(&[batch])?;
-            let feats =
-                Tensor::cat(&[out[0].to_device(Device::Cpu), out[1].to_device(Device::Cpu)], 1).to_kind(Kind::Float);
+            let out = crate::profile::time("expression CNN", || self.expression.encode(&crops))?;
+            let feats = Tensor::cat(&[out.features, out.probs], 1);
             let rows: Vec<i64> = has_face
                 .iter()
                 .enumerate()
@@ -96,13 +96,7 @@ impl VisualEncoder {
                 .collect();
             face = face.index_copy(0, &Tensor::from_slice(&rows), &feats);
         }
-        let back = if backs.is_empty() {
-            Tensor::zeros([0, BACK_DIM], (Kind::Float, Device::Cpu))
-        } else {
-            self.scene.forward(&[Tensor::stack(&backs, 0)])?[0]
-                .to_device(Device::Cpu)
-                .to_kind(Kind::Float)
-        };
+        let back = crate::profile::time("scene CNN", || self.scene_rows(&backs))?;
         let mask: Vec<f32> = has_face.iter().map(|&h| if h { 1.0 } else { 0.0 }).collect();
         Ok(VisualFeatures {
             face,
@@ -114,23 +108,34 @@ impl VisualEncoder {
 }
 
 impl VisualEncoder {
-    /// Expression CNN probabilities (FER2013 order: angry, disgust, fear, happy, sad,
+    /// `[n, 1280]` scene features of `[3, 224, 224]` image tensors ([`image_tensor`]).
+    fn scene_rows(&self, images: &[Tensor]) -> Result<Tensor> {
+        if images.is_empty() {
+            return Ok(Tensor::zeros([0, BACK_DIM], (Kind::Float, Device::Cpu)));
+        }
+        Ok(self.scene.forward(&[Tensor::stack(images, 0)])?[0]
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Float))
+    }
+
+    /// Back-frame rows (`[n, 1280]`) of back frames (faces already removed), as
+    /// [`Self::encode`] computes them.
+    pub fn back_rows(&self, backs: &[RgbImage]) -> Result<Tensor> {
+        let tensors: Vec<Tensor> = backs.iter().map(|b| image_tensor(b, SCENE_SIZE)).collect();
+        self.scene_rows(&tensors)
+    }
+
+    /// Face rows (`[n, 263]`: features and probabilities) of 48×48 grey crops, as
+    /// [`Self::encode`] computes them.
+    pub fn face_rows(&self, crops: &[image::GrayImage]) -> Result<Tensor> {
+        let out = self.expression.encode(crops)?;
+        Ok(Tensor::cat(&[out.features, out.probs], 1))
+    }
+
+    /// Expression probabilities (FER2013 order: angry, disgust, fear, happy, sad,
     /// surprise, neutral) of 48×48 gray face crops; used to explain faces.
     pub fn expression_probs(&self, crops: &[image::GrayImage]) -> Result<Vec<[f32; 7]>> {
-        if crops.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<Tensor> = crops
-            .iter()
-            .map(|c| Tensor::from_slice(c.as_raw()).view([1, c.height() as i64, c.width() as i64]))
-            .collect();
-        let batch = Tensor::stack(&rows, 0).to_kind(Kind::Float) / 255.0;
-        let out = tch::no_grad(|| self.expression.forward(&[batch]))?;
-        let probs = Vec::<Vec<f32>>::try_from(out[1].to_device(Device::Cpu).to_kind(Kind::Float))?;
-        Ok(probs
-            .into_iter()
-            .map(|r| std::array::from_fn(|i| r.get(i).copied().unwrap_or(0.0)))
-            .collect())
+        self.expression.probs(crops)
     }
 }
 

@@ -41,6 +41,16 @@ impl UtteranceInput {
     }
 }
 
+impl UtteranceInput {
+    /// The same utterance with another label.
+    pub fn labelled(self, label: i64) -> UtteranceInput {
+        UtteranceInput {
+            label: Some(label),
+            ..self
+        }
+    }
+}
+
 /// A padded modality: `[U, L, dim]` and lengths `[U]`.
 #[derive(Debug)]
 pub struct Padded {

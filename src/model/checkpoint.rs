@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
 use super::amuse::Amuse;
+use super::calibration::Calibration;
 use super::config::Config;
 use crate::features::adapter::TextAdapter;
 
@@ -30,6 +31,14 @@ pub struct CheckpointInfo {
     /// same adapter must be merged at inference ([`crate::features::adapter`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_adapter: Option<AdapterRef>,
+    /// The visual branch's streams it learned from (`face`, `back`): a stream never seen in
+    /// training is masked at inference (FER+ has faces without their surroundings, so a
+    /// checkpoint extended with FER+ reads faces and ignores back frames).
+    #[serde(default = "both_streams")]
+    pub visual_streams: Vec<String>,
+    /// Temperatures of the outputs ([`super::calibration`]); empty: uncalibrated.
+    #[serde(default, skip_serializing_if = "Calibration::is_empty")]
+    pub calibration: Calibration,
 }
 
 /// Which text adapter a checkpoint needs.
@@ -41,6 +50,17 @@ pub struct AdapterRef {
     /// How it was trained and its dev scores (free form, from `amuse adapt-text`).
     #[serde(default)]
     pub about: serde_json::Value,
+}
+
+fn both_streams() -> Vec<String> {
+    vec!["face".into(), "back".into()]
+}
+
+impl CheckpointInfo {
+    /// Whether the visual branch reads `stream` (`face` or `back`).
+    pub fn reads_stream(&self, stream: &str) -> bool {
+        self.modalities.iter().any(|m| m == "visual") && self.visual_streams.iter().any(|s| s == stream)
+    }
 }
 
 fn all_modalities() -> Vec<String> {

@@ -5,6 +5,7 @@ pub mod amuse;
 pub mod attention;
 pub mod batch;
 pub mod bilstm;
+pub mod calibration;
 pub mod checkpoint;
 pub mod config;
 pub mod context;

@@ -24,6 +24,10 @@ pub struct ModelsManifest {
     pub pretrained_manifest: String,
     pub checkpoints: BTreeMap<String, Shipped>,
     pub checkpoints_default: String,
+    /// Encoders this project trained itself (files relative to `models/`), in the format of
+    /// the pretrained manifest's entries; [`crate::manifest::ModelStore`] loads them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub encoders: BTreeMap<String, serde_json::Value>,
 }
 
 /// One shipped checkpoint folder, `<models>/<name>/`.
@@ -117,6 +121,20 @@ pub fn stale(models: &Path) -> Result<Vec<String>> {
             problems.push(format!("`{name}`: {field} differs from the folder"));
         }
     }
+    for (name, entry) in &manifest.encoders {
+        let file = entry["file"].as_str().unwrap_or_default();
+        match file_facts(&models.join(file)) {
+            Ok((sha, bytes)) => {
+                if entry["sha256"].as_str() != Some(sha.as_str()) {
+                    problems.push(format!("encoder `{name}`: sha256 differs from {file}"));
+                }
+                if entry["bytes"].as_u64() != Some(bytes) {
+                    problems.push(format!("encoder `{name}`: bytes differ from {file}"));
+                }
+            }
+            Err(e) => problems.push(format!("encoder `{name}`: {e:#}")),
+        }
+    }
     Ok(problems)
 }
 
@@ -152,6 +170,12 @@ pub fn refresh(models: &Path) -> Result<ModelsManifest> {
     for (name, listed) in manifest.checkpoints.iter_mut() {
         *listed = describe(models, name, listed)?;
     }
+    for entry in manifest.encoders.values_mut() {
+        let file = entry["file"].as_str().unwrap_or_default().to_owned();
+        let (sha, bytes) = file_facts(&models.join(&file))?;
+        entry["sha256"] = sha.into();
+        entry["bytes"] = bytes.into();
+    }
     Ok(manifest)
 }
 
@@ -183,6 +207,28 @@ mod tests {
                 std::fs::copy(src.join(name).join(f), models.join(name).join(f)).unwrap();
             }
         }
+        std::fs::create_dir(models.join("face_expression")).unwrap();
+        let encoder = models.join("face_expression/face_expression.pt");
+        std::fs::copy(src.join("face_expression/face_expression.pt"), &encoder).unwrap();
+        assert!(stale(models).unwrap().is_empty());
+
+        // A retrained expression encoder: stale until refreshed.
+        let mut bytes = std::fs::read(&encoder).unwrap();
+        bytes.push(0);
+        std::fs::write(&encoder, &bytes).unwrap();
+        assert_eq!(
+            stale(models).unwrap(),
+            [
+                "encoder `face_expression_ferplus`: sha256 differs from face_expression/face_expression.pt",
+                "encoder `face_expression_ferplus`: bytes differ from face_expression/face_expression.pt"
+            ]
+        );
+        let refreshed = refresh(models).unwrap();
+        std::fs::write(
+            models.join("manifest.json"),
+            serde_json::to_string_pretty(&refreshed).unwrap(),
+        )
+        .unwrap();
         assert!(stale(models).unwrap().is_empty());
 
         // "Retrain" amuse-text: other weights and another description.

@@ -199,10 +199,12 @@ pub fn hold_out(corpus: Corpus, fraction: f64, seed: u64) -> (Corpus, Corpus) {
         Corpus {
             name: corpus.name.clone(),
             dialogues: rest,
+            copies: 0,
         },
         Corpus {
             name: format!("{} (AF pool)", corpus.name),
             dialogues,
+            copies: 0,
         },
     )
 }

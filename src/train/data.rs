@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 use tch::{Kind, Tensor};
 
+use super::corpora::AudioAugment;
 use crate::emotion::Emotion;
 use crate::features::audio::{SoundEncoder, SpeechEncoder};
 use crate::features::text::{dialogue_contexts, TextEncoder};
@@ -25,11 +26,30 @@ use crate::model::batch::UtteranceInput;
 pub struct Corpus {
     pub name: String,
     pub dialogues: Vec<Vec<UtteranceInput>>,
+    /// Augmented copies per original dialogue: the first `len / (copies + 1)` dialogues are
+    /// the originals, then each copy of all of them in the same order (see
+    /// [`clip_features`]), so that a held-aside pool never has a copy left in training.
+    pub copies: usize,
 }
 
 impl Corpus {
     pub fn utterances(&self) -> usize {
         self.dialogues.iter().map(Vec::len).sum()
+    }
+
+    /// Every `k`-th dialogue from the `r`-th (tensors shared), as a corpus of its own.
+    pub fn every(&self, k: usize, r: usize) -> Corpus {
+        Corpus {
+            name: self.name.clone(),
+            dialogues: self
+                .dialogues
+                .iter()
+                .skip(r)
+                .step_by(k.max(1))
+                .map(|d| d.iter().map(|u| u.only(|_| true)).collect())
+                .collect(),
+            copies: 0,
+        }
     }
 
     /// The dialogues with only the modalities in `keep` (names of
@@ -137,6 +157,7 @@ pub fn meld(store: &ModelStore, text: &TextEncoder, split: &str) -> Result<Corpu
     Ok(Corpus {
         name: format!("MELD {split}"),
         dialogues,
+        copies: 0,
     })
 }
 
@@ -209,12 +230,13 @@ pub fn ravdess_label(code: u32) -> Option<Emotion> {
 
 /// RAVDESS actors `actors` (e.g. 1..=16 for training, 17..=20 for dev): each clip is a
 /// one-utterance dialogue with the (emotionally neutral) statement as text, its audio, and
-/// the emotion the actor portrayed.
+/// the emotion the actor portrayed; with `augment`, augmented copies of every clip follow.
 pub fn ravdess(
     store: &ModelStore,
     text: &TextEncoder,
     speech: &AudioEncoderRef<'_>,
     actors: std::ops::RangeInclusive<u32>,
+    augment: Option<&AudioAugment>,
 ) -> Result<Corpus> {
     let root = data_dir().join("ravdess16k");
     let mut files: Vec<(PathBuf, u32, u32, u32)> = Vec::new(); // path, emotion, statement, actor
@@ -236,32 +258,13 @@ pub fn ravdess(
     }
     let statements = ["Kids are talking by the door", "Dogs are sitting by the door"];
     let text_states: Vec<Tensor> = text.encode(&statements)?.into_iter().map(|f| f.tokens).collect();
-    let mut hasher = Sha256::new();
-    for (p, ..) in &files {
-        hasher.update(
-            p.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
-        hasher.update(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0).to_le_bytes());
-    }
-    hasher.update(store_key(store, &[speech.model_name()]));
-    let key = hex::encode(hasher.finalize());
-    let name = format!("ravdess-{}-{}-{}", speech.model_name(), actors.start(), actors.end());
-    let audio = cached(&name, &key, files.len(), || {
-        let pb = bar(files.len(), speech.model_name());
-        let mut out = Vec::with_capacity(files.len());
-        for (p, ..) in &files {
-            out.push(speech.encode_file(p)?);
-            pb.inc(1);
-        }
-        pb.finish_and_clear();
-        Ok(out)
-    })?;
-    let dialogues = files
-        .iter()
-        .zip(audio)
-        .map(|((_, emotion, statement, actor), a)| {
+    let paths: Vec<PathBuf> = files.iter().map(|f| f.0.clone()).collect();
+    let name = format!("ravdess-{}-{}", actors.start(), actors.end());
+    let clips = clip_features(store, speech, &name, &paths, augment)?;
+    let dialogues = clips
+        .into_iter()
+        .map(|(i, a)| {
+            let (_, emotion, statement, actor) = &files[i];
             vec![UtteranceInput {
                 text: Some(text_states[(*statement as usize).clamp(1, 2) - 1].shallow_clone()),
                 audio: Some(a),
@@ -273,9 +276,86 @@ pub fn ravdess(
         })
         .collect();
     Ok(Corpus {
-        name: format!("RAVDESS actors {}–{}", actors.start(), actors.end()),
+        copies: augment.map_or(0, |a| a.copies),
+        name: format!(
+            "RAVDESS actors {}–{}{}",
+            actors.start(),
+            actors.end(),
+            augment.map(augmented_suffix).unwrap_or_default()
+        ),
         dialogues,
     })
+}
+
+/// ` + 2 augmented copies (crop+noise)`, for corpus names.
+pub(crate) fn augmented_suffix(a: &AudioAugment) -> String {
+    format!(
+        " + {} augmented cop{} ({})",
+        a.copies,
+        if a.copies == 1 { "y" } else { "ies" },
+        a.augment.label()
+    )
+}
+
+/// Audio features of acted clips (one file = one utterance), cached: `(index into paths,
+/// features)` for every clip, then for each augmented copy (see [`super::augment`]) every
+/// clip again. A copy is keyed by the transforms, the copy number and the seed, so the same
+/// command gives the same copies (and reuses their cached features).
+pub(crate) fn clip_features(
+    store: &ModelStore,
+    speech: &AudioEncoderRef<'_>,
+    name: &str,
+    paths: &[PathBuf],
+    augment: Option<&AudioAugment>,
+) -> Result<Vec<(usize, Tensor)>> {
+    let mut hasher = Sha256::new();
+    for p in paths {
+        hasher.update(
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        hasher.update(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0).to_le_bytes());
+    }
+    hasher.update(store_key(store, &[speech.model_name()]));
+    let key = hex::encode(hasher.finalize());
+    let encode_all = |what: &str, f: &dyn Fn(usize, &Path) -> Result<Tensor>| -> Result<Vec<Tensor>> {
+        let pb = bar(paths.len(), what);
+        let mut out = Vec::with_capacity(paths.len());
+        for (i, p) in paths.iter().enumerate() {
+            out.push(f(i, p)?);
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+        Ok(out)
+    };
+    let originals = cached(&format!("{name}-{}", speech.model_name()), &key, paths.len(), || {
+        encode_all(speech.model_name(), &|_, p| speech.encode_file(p))
+    })?;
+    let mut out: Vec<(usize, Tensor)> = originals.into_iter().enumerate().collect();
+    let Some(a) = augment.filter(|a| a.copies > 0 && !a.augment.is_empty()) else {
+        return Ok(out);
+    };
+    for copy in 0..a.copies {
+        let copy_key = hex::encode(
+            Sha256::new()
+                .chain_update(&key)
+                .chain_update(format!("{}|{copy}|{}", a.augment.label(), a.seed))
+                .finalize(),
+        );
+        let label = format!("{name}-{}-{}-{copy}", speech.model_name(), a.augment.label());
+        let copies = cached(&label, &copy_key, paths.len(), || {
+            encode_all(&format!("copy {}", copy + 1), &|i, p| {
+                let seed = a
+                    .seed
+                    .wrapping_mul(1_000_003)
+                    .wrapping_add((copy * paths.len() + i) as u64);
+                speech.encode_augmented(p, &a.augment, seed)
+            })
+        })?;
+        out.extend(copies.into_iter().enumerate());
+    }
+    Ok(out)
 }
 
 /// The audio encoder used for a corpus, by reference.
@@ -287,8 +367,18 @@ pub enum AudioEncoderRef<'a> {
 impl AudioEncoderRef<'_> {
     pub fn model_name(&self) -> &'static str {
         match self {
-            AudioEncoderRef::Whisper(_) => "speech_whisper_encoder",
+            AudioEncoderRef::Whisper(_) => crate::features::audio::MODEL,
             AudioEncoderRef::Aisfx(_) => "sound_aisfx",
+        }
+    }
+
+    /// Features of an augmented copy of a clip (16 kHz transforms; Whisper only).
+    pub(crate) fn encode_augmented(&self, path: &Path, augment: &super::augment::Augment, seed: u64) -> Result<Tensor> {
+        match self {
+            AudioEncoderRef::Whisper(e) => {
+                e.encode(&augment.apply(&decode::audio(path, 0.0, f64::INFINITY, 16_000)?, seed))
+            }
+            AudioEncoderRef::Aisfx(_) => bail!("audio augmentation is implemented for the Whisper features only"),
         }
     }
 
@@ -302,46 +392,5 @@ impl AudioEncoderRef<'_> {
                 crate::features::audio::SOUND_RATE,
             )?),
         }
-    }
-}
-
-/// Cross-corpus pairs: every audio clip of `audio` (e.g. RAVDESS, whose text is emotionally
-/// neutral) joined with the text of a random utterance of `text` (e.g. MELD) that has the
-/// same label, as one-utterance dialogues.
-///
-/// Why: no corpus here has real aligned text *and* expressive audio. Trained on MELD (text
-/// only) and RAVDESS (audio with neutral text), a model learns that "audio present" means
-/// "ignore the words" — and then ignores clearly emotional words whenever a video has sound.
-/// These synthetic pairs, where both modalities agree, teach it that both can inform. They
-/// are synthetic (the voice did not say those words) and are documented as such.
-pub fn label_pairs(audio: &Corpus, text: &Corpus, seed: u64) -> Corpus {
-    use rand::seq::IndexedRandom;
-    use rand::SeedableRng;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut by_label: std::collections::HashMap<i64, Vec<&Tensor>> = std::collections::HashMap::new();
-    for u in text.dialogues.iter().flatten() {
-        if let (Some(l), Some(t)) = (u.label, &u.text) {
-            by_label.entry(l).or_default().push(t);
-        }
-    }
-    let dialogues = audio
-        .dialogues
-        .iter()
-        .flatten()
-        .filter_map(|u| {
-            let t = by_label.get(&u.label?)?.choose(&mut rng)?;
-            Some(vec![UtteranceInput {
-                text: Some(t.shallow_clone()),
-                audio: u.audio.as_ref().map(Tensor::shallow_clone),
-                face: None,
-                back: None,
-                speaker: u.speaker.clone(),
-                label: u.label,
-            }])
-        })
-        .collect();
-    Corpus {
-        name: format!("{} × {} text (label-matched pairs)", audio.name, text.name),
-        dialogues,
     }
 }

@@ -279,5 +279,6 @@ pub fn corpus(
     Ok(super::data::Corpus {
         name: format!("IEMOCAP {which}"),
         dialogues,
+        copies: 0,
     })
 }

@@ -2,10 +2,19 @@
 //! CLI: `amuse train`, `amuse eval`.
 
 pub mod af_learning;
+pub mod augment;
+pub mod calibrate;
+pub mod corpora;
 pub mod data;
+pub mod emodb;
 pub mod extend;
+pub mod ferplus;
 pub mod iemocap;
+pub mod meld_raw;
 pub mod metrics;
+pub mod pairs;
+pub mod plan;
+pub mod pool;
 pub mod text_adapter;
 
 use anyhow::Result;
@@ -80,6 +89,34 @@ pub struct EpochLog {
     pub dev_each: Vec<f64>,
     /// The Eq. 6 update after this epoch (Guided fusion only).
     pub af: Option<af_learning::AfStep>,
+}
+
+impl EpochLog {
+    /// The training log's line for this epoch.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "epoch {:>3}  loss {:.4} (focal {:.4}, nce {:.4}, cls {:.4})  dev w-F1 {} ({})  {:.1}s",
+            self.epoch,
+            self.loss,
+            self.focal,
+            self.nce,
+            self.classification,
+            self.dev_weighted_f1.map_or("-".into(), |f| format!("{f:.4}")),
+            self.dev_each
+                .iter()
+                .map(|f| format!("{f:.4}"))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            self.seconds
+        );
+        if let Some(af) = &self.af {
+            line.push_str(&format!(
+                "\n          Eq. 6: {} of {} pool utterances informative; α {:?}",
+                af.informative, af.examined, af.alpha
+            ));
+        }
+        line
+    }
 }
 
 pub(crate) fn dims(model: &Amuse) -> [i64; 4] {
@@ -216,6 +253,15 @@ pub fn evaluate_named(model: &Amuse, corpus: &Corpus, device: Device, classes: &
         .filter_map(|(t, p)| t.map(|t| (t, argmax(&p))))
         .collect();
     metrics::evaluate_named(&pairs, classes)
+}
+
+/// Metrics of modality `m`'s Central head alone (over the utterances where `m` is present).
+pub fn evaluate_head(model: &Amuse, corpus: &Corpus, device: Device, m: usize) -> Option<Report> {
+    let pairs: Vec<(usize, usize)> = calibrate::outputs(model, corpus, device)
+        .into_iter()
+        .filter_map(|r| r.heads[m].as_ref().map(|h| (r.truth, argmax(h))))
+        .collect();
+    (!pairs.is_empty()).then(|| metrics::evaluate(&pairs))
 }
 
 pub fn argmax(p: &[f64]) -> usize {

@@ -68,32 +68,35 @@ pub fn flip_every(bytes: &mut [u8], from: usize, step: usize) {
 }
 
 /// A models folder mirroring the real one through symlinks, with the file of model
-/// `missing` removed and the file of model `corrupt` replaced by a damaged copy.
+/// `missing` removed and the file of model `corrupt` replaced by a damaged copy (exports in
+/// `pretrained/` and the encoders `models/` ships itself alike).
 pub fn model_farm(missing: Option<&str>, corrupt: Option<&str>) -> tempfile::TempDir {
     let real = amuse::manifest::models_dir();
     let store = amuse::manifest::ModelStore::open(&real.join("pretrained")).unwrap();
     let file_of = |name: Option<&str>| name.map(|n| store.path_of(n).unwrap());
     let (missing, corrupt) = (file_of(missing), file_of(corrupt));
     let farm = tempfile::tempdir().unwrap();
-    let pre = farm.path().join("pretrained");
-    std::fs::create_dir_all(&pre).unwrap();
-    for entry in std::fs::read_dir(real.join("pretrained")).unwrap() {
-        let p = entry.unwrap().path();
-        let to = pre.join(p.file_name().unwrap());
-        if Some(&p) == missing.as_ref() {
-            continue;
-        }
-        if Some(&p) == corrupt.as_ref() {
-            let mut bytes = std::fs::read(&p).unwrap();
-            let mid = bytes.len() / 2;
-            bytes[mid] ^= 0xff;
-            std::fs::write(&to, bytes).unwrap();
-        } else {
-            std::os::unix::fs::symlink(&p, &to).unwrap();
+    for dir in ["pretrained", "face_expression"] {
+        let to_dir = farm.path().join(dir);
+        std::fs::create_dir_all(&to_dir).unwrap();
+        for entry in std::fs::read_dir(real.join(dir)).unwrap() {
+            let p = entry.unwrap().path();
+            let to = to_dir.join(p.file_name().unwrap());
+            if Some(&p) == missing.as_ref() {
+                continue;
+            }
+            if Some(&p) == corrupt.as_ref() {
+                let mut bytes = std::fs::read(&p).unwrap();
+                let mid = bytes.len() / 2;
+                bytes[mid] ^= 0xff;
+                std::fs::write(&to, bytes).unwrap();
+            } else {
+                std::os::unix::fs::symlink(&p, &to).unwrap();
+            }
         }
     }
-    for ckpt in ["amuse", "amuse-text"] {
-        std::os::unix::fs::symlink(real.join(ckpt), farm.path().join(ckpt)).unwrap();
+    for link in ["amuse", "amuse-text", "manifest.json"] {
+        std::os::unix::fs::symlink(real.join(link), farm.path().join(link)).unwrap();
     }
     farm
 }

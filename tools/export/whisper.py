@@ -303,6 +303,48 @@ class WhisperEncoderTS(nn.Module):
         return self.ln(x)
 
 
+class LogMelCtx(LogMel):
+    """:class:`LogMel` over the input's own length (a multiple of 320 samples), not 30 s."""
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        spec = torch.stft(audio, self.n_fft, self.hop, self.n_fft, self.window, center=True, pad_mode="reflect",
+                          normalized=False, onesided=True, return_complex=True)
+        power = spec[..., :-1].abs() ** 2
+        mel = torch.matmul(self.filters, power)
+        logs = torch.clamp(mel, min=1e-10).log10()
+        peak = logs.amax(dim=(1, 2), keepdim=True)
+        logs = torch.maximum(logs, peak - 8.0)
+        return (logs + 4.0) / 4.0
+
+
+class WhisperEncoderCtx(nn.Module):
+    """The encoder over a shorter audio context (whisper.cpp's ``audio_ctx``): the input is
+    ``N`` samples (a multiple of 320, at most 30 s), the output ``N/320`` frames with the
+    positional embeddings sliced to that length. Same weights as :class:`WhisperEncoderTS`;
+    at ``N = 480000`` the two are the same computation."""
+
+    def __init__(self, hf_model: nn.Module, filters: np.ndarray):
+        super().__init__()
+        enc = hf_model.model.encoder
+        heads = hf_model.config.encoder_attention_heads
+        self.logmel = LogMelCtx(filters)
+        self.conv1 = enc.conv1
+        self.conv2 = enc.conv2
+        self.register_buffer("positions", enc.embed_positions.weight.detach().clone())
+        self.layers = nn.ModuleList([EncoderLayer(l, heads) for l in enc.layers])
+        self.ln = enc.layer_norm
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        x = self.logmel(audio)
+        x = F.gelu(self.conv1(x))
+        x = F.gelu(self.conv2(x))
+        x = x.transpose(1, 2)
+        x = x + self.positions[: x.shape[1]]
+        for layer in self.layers:
+            x = layer(x)
+        return self.ln(x)
+
+
 class WhisperDecoderTS(nn.Module):
     def __init__(self, hf_model: nn.Module):
         super().__init__()
@@ -406,7 +448,9 @@ def export(out_dir: Path, golden_dir: Path) -> Dict:
 
     enc_ts = torch.jit.script(WhisperEncoderTS(hf, filters).eval())
     dec_ts = torch.jit.script(WhisperDecoderTS(hf).eval())
+    ctx_py = WhisperEncoderCtx(hf, filters).eval()
     enc = save_and_reload(enc_ts, out_dir / "speech_whisper_encoder.pt")
+    ctx = save_and_reload(torch.jit.script(ctx_py), out_dir / "speech_whisper_encoder_ctx.pt")
     dec = save_and_reload(dec_ts, out_dir / "speech_whisper_decoder.pt")
     tok_path = out_dir / "whisper_tokenizer.json"
     shutil.copyfile(model_dir / "tokenizer.json", tok_path)
@@ -436,6 +480,29 @@ def export(out_dir: Path, golden_dir: Path) -> Dict:
     save_golden(golden_dir / "speech_whisper_encoder.safetensors", [a], [feats_a])
     report("speech_whisper_encoder", t.elapsed(), diffs,
            f"mel filters vs HF {fdiff:.1e}, vs librosa {lib if lib is None else f'{lib:.1e}'}")
+
+    # The shorter-context encoder: at 30 s it is the full encoder; shorter, the reloaded
+    # file equals the eager module, and its frames stay close to the 30 s frames.
+    t = Timer()
+    n1 = -(-len(wav1) // 16000) * 16000  # whole seconds, as the Rust side buckets
+    c1 = torch.from_numpy(np.pad(wav1, (0, n1 - len(wav1))).astype(np.float32))[None]
+    n2 = -(-len(wav2) // 16000) * 16000
+    c2 = torch.from_numpy(np.pad(wav2, (0, n2 - len(wav2))).astype(np.float32))[None]
+    c2 = torch.cat([c2, c2.flip(1)])
+    diffs = verify_export("speech_whisper_encoder_ctx", ctx, ctx_py, [(c1,), (c2,)])
+    with torch.no_grad():
+        diffs.append(check_close("ctx encoder at 30 s = encoder", ctx(a), feats_a))
+        short = ctx(c1)
+        frames = -(-len(wav1) // 320)
+        full = feats_a[:, :frames]
+        cos = F.cosine_similarity(short[:, :frames], full, dim=-1)
+    ctx_drift = {"frames": frames, "cosine_mean": round(float(cos.mean()), 4),
+                 "cosine_min": round(float(cos.min()), 4),
+                 "max_abs_diff": round(float((short[:, :frames] - full).abs().max()), 4)}
+    save_golden(golden_dir / "speech_whisper_encoder_ctx.safetensors", [c1], [short])
+    report("speech_whisper_encoder_ctx", t.elapsed(), diffs,
+           f"{n1 / 16000:.0f} s context vs 30 s: frame cosine mean {ctx_drift['cosine_mean']}, "
+           f"min {ctx_drift['cosine_min']}")
 
     # Decoder: greedy transcription through the exported modules.
     t = Timer()
@@ -485,6 +552,15 @@ def export(out_dir: Path, golden_dir: Path) -> Dict:
             golden="golden/speech_whisper_encoder.safetensors",
             notes="torch.jit.script; Whisper log-mel front end inside (n_fft 400, hop 160, 80 slaney mels, "
                   "log10 clamp 1e-10, max-8 range per item, (x+4)/4)"),
+        "speech_whisper_encoder_ctx": file_entry(
+            out_dir / "speech_whisper_encoder_ctx.pt", out_dir, **common,
+            input=["16 kHz mono f32[B,N], N a multiple of 320, N <= 480000 (amuse pads to whole seconds)"],
+            output=["audio_features f32[B,N/320,384] (frame i covers 20 ms from i*320 samples)"],
+            golden="golden/speech_whisper_encoder_ctx.safetensors",
+            drift_vs_30s=ctx_drift,
+            notes="torch.jit.script; speech_whisper_encoder's weights over a shorter audio context "
+                  "(positional embeddings sliced to N/320, log-mel over N samples): the frames of an "
+                  "utterance without 30 s of padding to attend over; at N = 480000 identical to it"),
         "speech_whisper_decoder": file_entry(
             out_dir / "speech_whisper_decoder.pt", out_dir, **common,
             input=["tokens i64[B,T], 1 <= T <= 448", "audio_features f32[B,1500,384]"],

@@ -142,7 +142,12 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         prob_bars(&mut cols[0], &u.probs, width);
         if let Some(f) = &u.face_expression {
             cols[0].add_space(6.0);
-            cols[0].strong("face expression CNN (evidence)").on_hover_text("FER2013 expression CNN on the speaker's face, averaged over keyframes; shown as evidence, not fused by this checkpoint");
+            let fused = state.result.as_ref().is_some_and(|r| r.reads_faces);
+            cols[0].strong("face expression encoder (evidence)").on_hover_text(if fused {
+                "the expression encoder (a CNN trained on FER+) on the speaker's face, averaged over keyframes; the checkpoint reads these face features through its visual branch (see the visual Central head)"
+            } else {
+                "the expression encoder (a CNN trained on FER+) on the speaker's face, averaged over keyframes; shown as evidence, not fused by this checkpoint"
+            });
             prob_bars(&mut cols[0], f, width);
         }
         for (m, name) in MODALITIES.iter().enumerate() {

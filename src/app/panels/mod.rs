@@ -1,5 +1,6 @@
 //! One module per panel of the viewer.
 pub mod annotate;
+pub mod checkpoint;
 pub mod explain;
 pub mod keyframe;
 pub mod table;

@@ -5,21 +5,20 @@
 use std::path::Path;
 
 use ff::format::Sample;
-use ff::media::Type;
 use ffmpeg_next as ff;
 
 use super::{open, seconds, MediaError};
 
 /// libswresample converting one source format to packed f32 at the same rate (channels
 /// kept; they are averaged to mono by [`push_mono`]).
-struct ToF32 {
+pub(super) struct ToF32 {
     ctx: ff::software::resampling::Context,
     channels: usize,
     layout: ff::ChannelLayout,
 }
 
 impl ToF32 {
-    fn new(frame: &ff::frame::Audio) -> Result<Self, ff::Error> {
+    pub(super) fn new(frame: &ff::frame::Audio) -> Result<Self, ff::Error> {
         let channels = usize::from(frame.channels().max(1));
         let mut layout = frame.channel_layout();
         if layout.channels() <= 0 {
@@ -36,7 +35,7 @@ impl ToF32 {
         Ok(Self { ctx, channels, layout })
     }
 
-    fn push(&mut self, frame: &mut ff::frame::Audio, out: &mut Vec<f32>) -> Result<(), ff::Error> {
+    pub(super) fn push(&mut self, frame: &mut ff::frame::Audio, out: &mut Vec<f32>) -> Result<(), ff::Error> {
         // Some decoders (PCM in WAV) leave the layout unset; libswresample then sees an
         // "Input changed" against the layout it was built with.
         if frame.channel_layout().channels() <= 0 {
@@ -60,7 +59,7 @@ fn gcd(a: u64, b: u64) -> u64 {
 }
 
 /// Resample mono f32 from `src` to `dst` Hz with libswresample.
-fn resample_mono(x: &[f32], src: u32, dst: u32) -> Result<Vec<f32>, ff::Error> {
+pub fn resample_mono(x: &[f32], src: u32, dst: u32) -> Result<Vec<f32>, ff::Error> {
     if src == dst || x.is_empty() {
         return Ok(x.to_vec());
     }
@@ -92,10 +91,10 @@ fn resample_mono(x: &[f32], src: u32, dst: u32) -> Result<Vec<f32>, ff::Error> {
 /// that lies on both the source and the target grid, so a span decoded after a seek has
 /// exactly the samples of the same span in a decode of the whole file.
 pub fn audio(path: &Path, start: f64, end: f64, rate: u32) -> Result<Vec<f32>, MediaError> {
+    let track = super::audio_track::choose(path)?.ok_or_else(|| MediaError::NoAudio(path.to_path_buf()))?;
     let mut ictx = open(path)?;
     let stream = ictx
-        .streams()
-        .best(Type::Audio)
+        .stream(track.index)
         .ok_or_else(|| MediaError::NoAudio(path.to_path_buf()))?;
     let (index, tb) = (stream.index(), stream.time_base());
     let fail = |at: f64, e: ff::Error| MediaError::Decode {

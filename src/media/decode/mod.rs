@@ -8,12 +8,13 @@
 //! what is wrong with the file.
 
 mod audio;
+pub mod audio_track;
 mod video;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-pub use audio::audio;
+pub use audio::{audio, resample_mono};
 pub use video::{frames_at, FrameStream};
 
 use ff::format::context::Input;
@@ -81,7 +82,14 @@ pub fn init() {
 
 pub(super) fn open(path: &Path) -> Result<Input, MediaError> {
     init();
-    if !path.exists() {
+    if let Err(e) = std::fs::metadata(path) {
+        // ELOOP: `a -> b -> a` is not "no such file".
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return Err(MediaError::Unreadable {
+                path: path.to_path_buf(),
+                reason: "symbolic link loop: the link points back at itself; link the real file instead".into(),
+            });
+        }
         return Err(MediaError::NotFound(path.to_path_buf()));
     }
     ff::format::input(&path).map_err(|e| MediaError::Unreadable {

@@ -75,117 +75,197 @@ impl Mtcnn {
 
     /// Detect every face, largest first (facenet-pytorch's `select_largest` order).
     pub fn detect(&self, image: &RgbImage) -> Result<Vec<Face>> {
-        let (w, h) = (image.width() as i64, image.height() as i64);
-        if w < 12 || h < 12 {
-            return Ok(Vec::new());
+        Ok(self.detect_many(&[image])?.pop().unwrap_or_default())
+    }
+
+    /// [`Self::detect`] for several images at once (an utterance's keyframes): images of one
+    /// size go through each P-net scale as one batch, and every image's candidates through
+    /// the R-net and the O-net as one batch, as facenet-pytorch's batched `detect` does. Each
+    /// image's faces are what it would get alone (candidates never mix across images).
+    pub fn detect_many(&self, images: &[&RgbImage]) -> Result<Vec<Vec<Face>>> {
+        let mut out: Vec<Vec<Face>> = vec![Vec::new(); images.len()];
+        let mut sizes: Vec<(u32, u32)> = images.iter().map(|i| i.dimensions()).collect();
+        sizes.sort();
+        sizes.dedup();
+        for size in sizes {
+            let group: Vec<usize> = (0..images.len()).filter(|&i| images[i].dimensions() == size).collect();
+            let refs: Vec<&RgbImage> = group.iter().map(|&i| images[i]).collect();
+            for (i, faces) in group.into_iter().zip(self.detect_same_size(&refs)?) {
+                out[i] = faces;
+            }
         }
-        let img = Tensor::from_slice(image.as_raw())
-            .view([h, w, 3])
-            .permute([2, 0, 1])
-            .unsqueeze(0)
-            .to_kind(Kind::Float);
+        Ok(out)
+    }
+
+    fn detect_same_size(&self, images: &[&RgbImage]) -> Result<Vec<Vec<Face>>> {
+        let n = images.len();
+        let (w, h) = (images[0].width() as i64, images[0].height() as i64);
+        if w < 12 || h < 12 {
+            return Ok(vec![Vec::new(); n]);
+        }
+        let imgs: Vec<Tensor> = images
+            .iter()
+            .map(|im| Tensor::from_slice(im.as_raw()).view([h, w, 3]).permute([2, 0, 1]))
+            .collect();
+        let batch = Tensor::stack(&imgs, 0).to_kind(Kind::Float);
         let c = &self.config;
 
-        // Stage 1: P-net over an image pyramid.
+        // Stage 1: P-net over an image pyramid, all images of a scale in one batch.
         let m = 12.0 / c.min_face_size as f64;
         let mut minl = h.min(w) as f64 * m;
         let mut scale = m;
-        let mut cands: Vec<Cand> = Vec::new();
+        let mut cands: Vec<Vec<Cand>> = vec![Vec::new(); n];
         while minl >= 12.0 {
             let size = [(h as f64 * scale + 1.0) as i64, (w as f64 * scale + 1.0) as i64];
-            let data = normalise(&img.adaptive_avg_pool2d(size));
+            let data = normalise(&batch.adaptive_avg_pool2d(size));
             let out = self.pnet.forward(&[data])?;
-            let mut at_scale = generate_boxes(&out[0], &out[1], scale as f32, c.thresholds[0]);
-            let keep = nms(&at_scale, 0.5, Overlap::Union);
-            cands.extend(keep.into_iter().map(|i| at_scale[i]));
-            at_scale.clear();
+            for (k, found) in cands.iter_mut().enumerate() {
+                let k = k as i64;
+                let at_scale = generate_boxes(
+                    &out[0].narrow(0, k, 1),
+                    &out[1].narrow(0, k, 1),
+                    scale as f32,
+                    c.thresholds[0],
+                );
+                let keep = nms(&at_scale, 0.5, Overlap::Union);
+                found.extend(keep.into_iter().map(|i| at_scale[i]));
+            }
             scale *= c.factor as f64;
             minl *= c.factor as f64;
         }
-        let keep = nms(&cands, 0.7, Overlap::Union);
-        let mut boxes: Vec<Cand> = keep
-            .into_iter()
-            .map(|i| {
-                let k = cands[i];
-                let (rw, rh) = (k.b[2] - k.b[0], k.b[3] - k.b[1]);
-                let b = [
-                    k.b[0] + k.reg[0] * rw,
-                    k.b[1] + k.reg[1] * rh,
-                    k.b[2] + k.reg[2] * rw,
-                    k.b[3] + k.reg[3] * rh,
-                ];
-                Cand {
-                    b: rerec(b),
-                    score: k.score,
-                    reg: [0.0; 4],
-                }
+        let mut boxes: Vec<Vec<Cand>> = cands
+            .iter()
+            .map(|cands| {
+                nms(cands, 0.7, Overlap::Union)
+                    .into_iter()
+                    .map(|i| {
+                        let k = cands[i];
+                        let (rw, rh) = (k.b[2] - k.b[0], k.b[3] - k.b[1]);
+                        let b = [
+                            k.b[0] + k.reg[0] * rw,
+                            k.b[1] + k.reg[1] * rh,
+                            k.b[2] + k.reg[2] * rw,
+                            k.b[3] + k.reg[3] * rh,
+                        ];
+                        Cand {
+                            b: rerec(b),
+                            score: k.score,
+                            reg: [0.0; 4],
+                        }
+                    })
+                    .collect()
             })
             .collect();
 
-        // Stage 2: R-net refines 24x24 crops.
-        if !boxes.is_empty() {
-            let (crops, kept) = crops(&img, &boxes, w, h, 24);
-            boxes = kept;
-            let out = self.rnet.forward(&[normalise(&crops)])?;
-            let (reg, prob) = (to_rows(&out[0]), to_rows(&out[1]));
-            let passed: Vec<Cand> = boxes
-                .iter()
-                .zip(reg.iter().zip(&prob))
-                .filter(|(_, (_, p))| p[1] > c.thresholds[1])
-                .map(|(b, (r, p))| Cand {
-                    b: b.b,
-                    score: p[1],
-                    reg: [r[0], r[1], r[2], r[3]],
-                })
-                .collect();
-            let keep = nms(&passed, 0.7, Overlap::Union);
-            boxes = keep
-                .into_iter()
-                .map(|i| passed[i])
-                .map(|k| Cand {
-                    b: rerec(bbreg(k.b, k.reg)),
-                    ..k
-                })
-                .collect();
-        }
+        // Stage 2: R-net refines 24x24 crops of every image's candidates in one batch.
+        let (outs, kept) = refine(&self.rnet, &batch, &boxes, w, h, 24)?;
+        boxes = kept
+            .into_iter()
+            .zip(outs)
+            .map(|(kept, out)| {
+                if kept.is_empty() {
+                    return Vec::new();
+                }
+                let (reg, prob) = (&out[0], &out[1]);
+                let passed: Vec<Cand> = kept
+                    .iter()
+                    .zip(reg.iter().zip(prob))
+                    .filter(|(_, (_, p))| p[1] > c.thresholds[1])
+                    .map(|(b, (r, p))| Cand {
+                        b: b.b,
+                        score: p[1],
+                        reg: [r[0], r[1], r[2], r[3]],
+                    })
+                    .collect();
+                nms(&passed, 0.7, Overlap::Union)
+                    .into_iter()
+                    .map(|i| passed[i])
+                    .map(|k| Cand {
+                        b: rerec(bbreg(k.b, k.reg)),
+                        ..k
+                    })
+                    .collect()
+            })
+            .collect();
 
         // Stage 3: O-net on 48x48 crops gives final boxes, scores and landmarks.
-        let mut faces = Vec::new();
-        if !boxes.is_empty() {
-            let (crops, kept) = crops(&img, &boxes, w, h, 48);
-            boxes = kept;
-            let out = self.onet.forward(&[normalise(&crops)])?;
-            let (reg, marks, prob) = (to_rows(&out[0]), to_rows(&out[1]), to_rows(&out[2]));
-            let mut passed = Vec::new();
-            let mut points = Vec::new();
-            for (i, b) in boxes.iter().enumerate() {
-                if prob[i][1] <= c.thresholds[2] {
-                    continue;
+        let (outs, kept) = refine(&self.onet, &batch, &boxes, w, h, 48)?;
+        Ok(kept
+            .into_iter()
+            .zip(outs)
+            .map(|(boxes, out)| {
+                if boxes.is_empty() {
+                    return Vec::new();
                 }
-                let (bw, bh) = (b.b[2] - b.b[0] + 1.0, b.b[3] - b.b[1] + 1.0);
-                let mut lm = [[0f32; 2]; 5];
-                for (j, p) in lm.iter_mut().enumerate() {
-                    *p = [bw * marks[i][j] + b.b[0] - 1.0, bh * marks[i][j + 5] + b.b[1] - 1.0];
+                let (reg, marks, prob) = (&out[0], &out[1], &out[2]);
+                let mut passed = Vec::new();
+                let mut points = Vec::new();
+                for (i, b) in boxes.iter().enumerate() {
+                    if prob[i][1] <= c.thresholds[2] {
+                        continue;
+                    }
+                    let (bw, bh) = (b.b[2] - b.b[0] + 1.0, b.b[3] - b.b[1] + 1.0);
+                    let mut lm = [[0f32; 2]; 5];
+                    for (j, p) in lm.iter_mut().enumerate() {
+                        *p = [bw * marks[i][j] + b.b[0] - 1.0, bh * marks[i][j + 5] + b.b[1] - 1.0];
+                    }
+                    let r = &reg[i];
+                    passed.push(Cand {
+                        b: bbreg(b.b, [r[0], r[1], r[2], r[3]]),
+                        score: prob[i][1],
+                        reg: [0.0; 4],
+                    });
+                    points.push(lm);
                 }
-                let r = &reg[i];
-                passed.push(Cand {
-                    b: bbreg(b.b, [r[0], r[1], r[2], r[3]]),
-                    score: prob[i][1],
-                    reg: [0.0; 4],
-                });
-                points.push(lm);
-            }
-            for i in nms(&passed, 0.7, Overlap::Min) {
-                faces.push(Face {
-                    bbox: passed[i].b,
-                    prob: passed[i].score,
-                    landmarks: points[i],
-                });
-            }
-        }
-        faces.sort_by(|a, b| b.area().total_cmp(&a.area()));
-        Ok(faces)
+                let mut faces: Vec<Face> = nms(&passed, 0.7, Overlap::Min)
+                    .into_iter()
+                    .map(|i| Face {
+                        bbox: passed[i].b,
+                        prob: passed[i].score,
+                        landmarks: points[i],
+                    })
+                    .collect();
+                faces.sort_by(|a, b| b.area().total_cmp(&a.area()));
+                faces
+            })
+            .collect())
     }
+}
+
+/// Run `net` on `size`×`size` crops of every image's `boxes` in one batch; per image, the
+/// boxes kept (those that clip to something) and the net's outputs as rows, in the same order.
+#[allow(clippy::type_complexity)]
+fn refine(
+    net: &TorchScript,
+    batch: &Tensor,
+    boxes: &[Vec<Cand>],
+    w: i64,
+    h: i64,
+    size: i64,
+) -> Result<(Vec<Vec<Vec<Vec<f32>>>>, Vec<Vec<Cand>>)> {
+    let mut all = Vec::new();
+    let mut kept = Vec::with_capacity(boxes.len());
+    for (k, b) in boxes.iter().enumerate() {
+        let (crops, ok) = crops(&batch.narrow(0, k as i64, 1), b, w, h, size);
+        all.push(crops);
+        kept.push(ok);
+    }
+    let total: usize = kept.iter().map(Vec::len).sum();
+    if total == 0 {
+        return Ok((kept.iter().map(|_| Vec::new()).collect(), kept));
+    }
+    let outputs = net.forward(&[normalise(&Tensor::cat(&all, 0))])?;
+    let rows: Vec<Vec<Vec<f32>>> = outputs.iter().map(to_rows).collect();
+    let mut at = 0;
+    let per_image = kept
+        .iter()
+        .map(|k| {
+            let out: Vec<Vec<Vec<f32>>> = rows.iter().map(|r| r[at..at + k.len()].to_vec()).collect();
+            at += k.len();
+            out
+        })
+        .collect();
+    Ok((per_image, kept))
 }
 
 fn normalise(t: &Tensor) -> Tensor {

@@ -91,10 +91,28 @@ pub fn speaker_face(faces: &[Face], pick: Option<[f32; 2]>) -> Option<usize> {
     }
 }
 
-/// The face as a square-ish gray crop of `size`x`size` (ITU-R 601 luma, as OpenCV/PIL),
-/// the expression CNN's input.
+/// The square the expression encoder reads: centred on the face box, as wide as the box is
+/// tall (or as tall as it is wide), clipped to the image.
+///
+/// MTCNN's boxes are narrower than they are tall (on FER+ Valid faces drawn into a frame,
+/// the box spans 0.80 of the FER+ crop's width and 1.04 of its height, centred), while FER+
+/// crops, which the encoder was trained on, are square: resizing the box itself to 48×48
+/// stretched faces sideways by 1.25× (PyEmotion's FER+ accuracy fell from 0.56 to 0.50).
+pub fn expression_rect(face: &Face, width: u32, height: u32) -> Option<[u32; 4]> {
+    let [x0, y0, x1, y1] = face.bbox;
+    let side = (x1 - x0).max(y1 - y0);
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let square = Face {
+        bbox: [cx - side / 2.0, cy - side / 2.0, cx + side / 2.0, cy + side / 2.0],
+        ..face.clone()
+    };
+    pixel_rect(&square, width, height)
+}
+
+/// The face as a gray crop of `size`x`size` (ITU-R 601 luma, as OpenCV/PIL), the
+/// expression encoder's input: the [`expression_rect`] square, resized.
 pub fn gray_crop(image: &RgbImage, face: &Face, size: u32) -> Option<GrayImage> {
-    let r = pixel_rect(face, image.width(), image.height())?;
+    let r = expression_rect(face, image.width(), image.height())?;
     let crop = imageops::crop_imm(image, r[0], r[1], r[2] - r[0], r[3] - r[1]).to_image();
     let gray = GrayImage::from_fn(crop.width(), crop.height(), |x, y| {
         let p = crop.get_pixel(x, y);
@@ -151,6 +169,20 @@ mod tests {
         assert_eq!(speaker_face(&faces, Some([5.0, 5.0])), Some(0));
         assert_eq!(speaker_face(&faces, Some([100.0, 5.0])), Some(1));
         assert_eq!(speaker_face(&[], None), None);
+    }
+
+    #[test]
+    fn the_expression_crop_is_a_square_around_the_box() {
+        // A box 20 wide and 30 tall centred at (50, 40): a 30×30 square.
+        assert_eq!(
+            expression_rect(&face([40.0, 25.0, 60.0, 55.0]), 100, 100),
+            Some([35, 25, 65, 55])
+        );
+        // Near the edge it is clipped, not shifted.
+        assert_eq!(
+            expression_rect(&face([0.0, 0.0, 10.0, 30.0]), 100, 100),
+            Some([0, 0, 20, 30])
+        );
     }
 
     #[test]

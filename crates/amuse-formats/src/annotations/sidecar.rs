@@ -31,6 +31,9 @@ pub struct Sidecar {
     blocked: Option<String>,
 }
 
+/// Largest sidecar read (10,000 corrected utterances with notes are ~3 MB).
+const MAX_SIDECAR_BYTES: u64 = 64 << 20;
+
 impl Sidecar {
     /// Open the sidecar of `video`; a missing file starts empty with `labels`. The second
     /// value is a message for the user when the existing file could not be used.
@@ -45,7 +48,7 @@ impl Sidecar {
             annotations: Annotations::new(labels.clone()),
             blocked,
         };
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::fsutil::read_limited(&path, MAX_SIDECAR_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (fresh(None), None),
             Err(e) => {

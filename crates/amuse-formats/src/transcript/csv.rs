@@ -16,15 +16,32 @@ const UTTERANCE: &[&str] = &["utterance_id", "utt_id", "turn"];
 const START: &[&str] = &["starttime", "start", "start_time", "begin"];
 const END: &[&str] = &["endtime", "end", "end_time", "stop"];
 
+/// The field separator of a table, from its header line: the most frequent of comma, tab and
+/// semicolon outside quotes (a comma on a tie: the usual CSV).
+fn delimiter_of(header: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b'\t', 0), (b';', 0)];
+    let mut quoted = false;
+    for b in header.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for (d, n) in counts.iter_mut() {
+                if *d == b {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .fold((b',', 0), |best, &(d, n)| if n > best.1 { (d, n) } else { best })
+        .0
+}
+
 /// Parse a table into its dialogues, `(dialogue id, dialogue)` in order of first appearance
 /// (one dialogue with id `""` when there is no dialogue column).
 pub fn parse(content: &str) -> Result<Vec<(String, Dialogue)>, String> {
-    let first_line = content.lines().next().unwrap_or("");
-    let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
-        b'\t'
-    } else {
-        b','
-    };
+    let delimiter = delimiter_of(content.lines().next().unwrap_or(""));
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -83,6 +100,13 @@ pub fn parse(content: &str) -> Result<Vec<(String, Dialogue)>, String> {
             dialogue.warnings.push(format!("line {line}: empty text, skipped"));
             continue;
         };
+        for (what, c) in [("start", start_col), ("end", end_col)] {
+            if let Some(t) = get(c).filter(|t| t.starts_with('-')) {
+                return Err(format!(
+                    "line {line}: negative {what} time `{t}`: times are counted from the start of the video"
+                ));
+            }
+        }
         let start = get(start_col).and_then(parse_timestamp);
         let end = get(end_col).and_then(parse_timestamp);
         if (start_col.is_some() || end_col.is_some()) && (start.is_none() || end.is_none()) {
@@ -165,6 +189,28 @@ mod tests {
         assert_eq!(d.utterances[1].label, None);
         assert!(d.warnings.iter().any(|w| w.contains("`fru`")));
         assert_eq!((d.utterances[1].start, d.utterances[1].end), (1.6, 2.0));
+    }
+
+    #[test]
+    fn semicolon_tables_are_read_like_comma_ones() {
+        let csv = "Sr No.;Utterance;Speaker;Emotion;StartTime;EndTime\n\
+                   1;\"Well; I never\";Monica;surprise;00:00:01,000;00:00:02,500\n";
+        let ds = parse(csv).unwrap();
+        let u = &ds[0].1.utterances[0];
+        assert_eq!(u.text, "Well; I never");
+        assert_eq!(u.speaker.as_deref(), Some("Monica"));
+        assert_eq!((u.start, u.end), (1.0, 2.5));
+        assert_eq!(delimiter_of("a,b;c,d"), b',');
+        assert_eq!(delimiter_of("text\tspeaker\tstart"), b'\t');
+        assert_eq!(delimiter_of("\"a;b\",c"), b',', "separators inside quotes do not count");
+    }
+
+    #[test]
+    fn negative_times_are_refused_with_the_line() {
+        let csv = "Utterance,Speaker,StartTime,EndTime\nHi,A,\"00:00:01,000\",\"00:00:02,000\"\n\
+                   Oh,B,\"-00:00:03,000\",\"00:00:04,000\"\n";
+        let err = parse(csv).unwrap_err();
+        assert!(err.contains("line 3") && err.contains("negative start time"), "{err}");
     }
 
     #[test]

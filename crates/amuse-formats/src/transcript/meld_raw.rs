@@ -53,6 +53,8 @@ pub fn load(dir: &Path, csv_path: Option<&Path>) -> Result<Vec<RawDialogue>, Tra
     let groups = csv::parse(&content).map_err(invalid)?;
     let mut out = Vec::new();
     for (id, mut dialogue) in groups {
+        // Each utterance spans its whole clip: a table without times is the normal case here.
+        dialogue.warnings.retain(|w| !w.contains("no start/end time columns"));
         let mut kept = Vec::new();
         for (i, mut u) in std::mem::take(&mut dialogue.utterances).into_iter().enumerate() {
             let clip = dir.join(format!("dia{id}_utt{}.mp4", u.utt_id.unwrap_or(i as i64)));

@@ -80,6 +80,7 @@ impl Dialogue {
     /// (when known) reported or clipped.
     pub fn normalise(mut self, duration: Option<f64>) -> Self {
         let mut kept = Vec::with_capacity(self.utterances.len());
+        let mut too_short = Vec::new();
         for (i, mut u) in std::mem::take(&mut self.utterances).into_iter().enumerate() {
             let n = i + 1;
             u.text = u.text.trim().to_owned();
@@ -95,6 +96,13 @@ impl Dialogue {
                 self.warnings
                     .push(format!("entry {n}: end before start, times swapped"));
                 std::mem::swap(&mut u.start, &mut u.end);
+            }
+            // Shorter than a video frame: nothing to see or hear (10,000 cues of 1 ms took
+            // 1.3 s each). Tables without times (every entry 0–0) are not timed, not short.
+            let timed = u.start > 0.0 || u.end > 0.0;
+            if timed && u.clip.is_none() && u.end - u.start < MIN_SECONDS {
+                too_short.push(n);
+                continue;
             }
             if let (Some(d), None) = (duration, &u.clip) {
                 if u.start >= d {
@@ -130,6 +138,16 @@ impl Dialogue {
                 ));
             }
         }
+        if !too_short.is_empty() {
+            let shown: Vec<String> = too_short.iter().take(10).map(usize::to_string).collect();
+            self.warnings.push(format!(
+                "{} entries shorter than {:.0} ms (a video frame) skipped: entry {}{}",
+                too_short.len(),
+                MIN_SECONDS * 1000.0,
+                shown.join(", "),
+                if too_short.len() > 10 { ", …" } else { "" }
+            ));
+        }
         self.utterances = kept;
         self
     }
@@ -146,6 +164,12 @@ pub fn distinct_speakers<'a>(speakers: impl Iterator<Item = Option<&'a String>>)
     out
 }
 
+/// Shortest utterance kept: one frame at 25 fps.
+pub const MIN_SECONDS: f64 = 0.04;
+
+/// Largest transcript read: a 3-hour film's SRT is ~200 KB, MELD's train CSV 1.4 MB.
+pub const MAX_TRANSCRIPT_BYTES: u64 = 64 << 20;
+
 /// Load a transcript by its extension: `.srt`, `.vtt`, `.csv`/`.tsv`.
 pub fn load(path: &Path) -> Result<Dialogue, TranscriptError> {
     let ext = path
@@ -153,7 +177,7 @@ pub fn load(path: &Path) -> Result<Dialogue, TranscriptError> {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let raw = std::fs::read(path).map_err(|source| TranscriptError::Io {
+    let raw = crate::fsutil::read_limited(path, MAX_TRANSCRIPT_BYTES).map_err(|source| TranscriptError::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -248,6 +272,28 @@ mod tests {
         assert_eq!(split_speaker("at 10:30 ok").0, None);
         assert_eq!(split_speaker("see http://x.org").0, None);
         assert_eq!(split_speaker("Wait. Then: go").0, None);
+    }
+
+    #[test]
+    fn entries_shorter_than_a_frame_are_skipped_with_one_warning() {
+        let mut d = Dialogue::default();
+        for i in 0..10_000 {
+            let t = i as f64 * 0.001;
+            d.utterances.push(Utterance::new(t, t + 0.001, None, "x"));
+        }
+        d.utterances.push(Utterance::new(10.0, 12.0, None, "kept"));
+        let d = d.normalise(Some(20.0));
+        assert_eq!(d.utterances.len(), 1);
+        assert_eq!(d.warnings.len(), 1, "{:?}", &d.warnings[..3.min(d.warnings.len())]);
+        assert!(
+            d.warnings[0].starts_with("10000 entries shorter than 40 ms"),
+            "{}",
+            d.warnings[0]
+        );
+        // Untimed tables (every entry 0–0) are kept.
+        let mut d = Dialogue::default();
+        d.utterances.push(Utterance::new(0.0, 0.0, None, "no times"));
+        assert_eq!(d.normalise(None).utterances.len(), 1);
     }
 
     #[test]

@@ -33,8 +33,33 @@ pub fn parse(content: &str) -> Result<Dialogue, String> {
                 .push(format!("cue {cue_no}: unreadable times `{}`, skipped", first.trim()));
             continue;
         };
-        let text_lines: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
-        let joined = strip_tags(&text_lines.join(" "));
+        let text_lines: Vec<String> = lines
+            .map(|l| decode_entities(&strip_tags(l)))
+            .filter(|l| !l.is_empty())
+            .collect();
+        // Dialogue dashes: each `- ` line is another speaker's turn within the cue's time.
+        let turns: Vec<&str> = text_lines.iter().filter_map(|l| dash_turn(l)).collect();
+        if turns.len() >= 2 && turns.len() == text_lines.len() {
+            let chars: Vec<f64> = turns.iter().map(|t| t.chars().count().max(1) as f64).collect();
+            let total: f64 = chars.iter().sum();
+            let mut at = start;
+            for (turn, n) in turns.iter().zip(&chars) {
+                let until = at + (end - start) * n / total;
+                let (speaker, text) = split_speaker(turn);
+                dialogue.utterances.push(Utterance::new(at, until, speaker, text));
+                at = until;
+            }
+            dialogue.warnings.push(format!(
+                "cue {cue_no}: {} dialogue-dash turns split into utterances (times shared by length)",
+                turns.len()
+            ));
+            continue;
+        }
+        let joined = text_lines
+            .iter()
+            .map(|l| dash_turn(l).unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join(" ");
         let (speaker, text) = split_speaker(&joined);
         dialogue.utterances.push(Utterance::new(start, end, speaker, text));
     }
@@ -75,6 +100,54 @@ pub fn write(path: &Path, dialogue: &Dialogue, force: bool) -> std::io::Result<(
     crate::fsutil::write_atomic(path, render(dialogue).as_bytes())
 }
 
+/// The text of a line opened by a dialogue dash (`- `, `– `, `— `), else `None`.
+fn dash_turn(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix(['-', '–', '—'])?;
+    let rest = rest.trim_start();
+    (!rest.is_empty() && !rest.starts_with('-')).then_some(rest)
+}
+
+/// Decode the HTML character references subtitle editors write (`&amp;`, `&quot;`,
+/// `&#39;`, `&#x2019;`, `&nbsp;`); anything else is kept as written.
+pub fn decode_entities(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').filter(|&j| j <= 10).and_then(|j| {
+            let name = &rest[1..j];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, j))
+        });
+        match decoded {
+            Some((c, j)) => {
+                out.push(c);
+                rest = &rest[j + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Remove `<i>`, `<font …>` and `{\an8}`-style markup.
 pub fn strip_tags(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -107,6 +180,31 @@ mod tests {
         assert_eq!((d.utterances[0].start, d.utterances[0].end), (1.0, 2.5));
         assert_eq!(d.utterances[1].text, "No speaker here second line");
         assert!(d.warnings.is_empty());
+    }
+
+    #[test]
+    fn entities_are_decoded_and_dialogue_dashes_split_turns() {
+        let srt = "1\n00:00:01,000 --> 00:00:03,000\n- Cam: Congratulations.\n- Eileen: Thanks &amp; see you.\n\n\
+                   2\n00:00:04,000 --> 00:00:05,000\n- Cam: Tom &#39;n&#x27; Jerry &lt;3 &nbsp;&bogus; &\n";
+        let d = parse(srt).unwrap();
+        assert_eq!(d.utterances.len(), 3, "{:?}", d.utterances);
+        let (a, b, c) = (&d.utterances[0], &d.utterances[1], &d.utterances[2]);
+        assert_eq!(
+            (a.speaker.as_deref(), a.text.as_str()),
+            (Some("Cam"), "Congratulations.")
+        );
+        assert_eq!(
+            (b.speaker.as_deref(), b.text.as_str()),
+            (Some("Eileen"), "Thanks & see you.")
+        );
+        assert_eq!((a.start, b.end), (1.0, 3.0));
+        assert!(
+            a.end > 1.0 && a.end < 3.0 && a.end == b.start,
+            "the cue's time is shared"
+        );
+        assert_eq!(c.speaker.as_deref(), Some("Cam"), "a lone dash is not part of the name");
+        assert_eq!(c.text, "Tom 'n' Jerry <3 &bogus; &");
+        assert!(d.warnings.iter().any(|w| w.contains("dialogue-dash")));
     }
 
     #[test]

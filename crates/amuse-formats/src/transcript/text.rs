@@ -50,7 +50,8 @@ pub fn decode(raw: &[u8]) -> (String, Option<String>) {
 /// Parse `HH:MM:SS,mmm`, `HH:MM:SS.mmm`, `MM:SS.mmm` or plain seconds (`12.5`) to seconds.
 pub fn parse_timestamp(s: &str) -> Option<f64> {
     let s = s.trim();
-    if s.is_empty() {
+    // "-00:00:03" would otherwise parse as -0 h + 3 s, silently dropping the sign.
+    if s.is_empty() || s.contains('-') {
         return None;
     }
     let s = s.replace(',', ".");
@@ -89,6 +90,8 @@ mod tests {
         assert_eq!(parse_timestamp("00:16:16,059"), Some(976.059));
         assert_eq!(parse_timestamp("01:02.500"), Some(62.5));
         assert_eq!(parse_timestamp("3.25"), Some(3.25));
+        assert_eq!(parse_timestamp("-00:00:03,000"), None, "the sign is not dropped");
+        assert_eq!(parse_timestamp("00:-1:03"), None);
         assert_eq!(parse_timestamp("00:61:00,000"), None);
         assert_eq!(parse_timestamp("aa:bb"), None);
         assert_eq!(parse_timestamp("-1"), None);
