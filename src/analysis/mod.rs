@@ -4,6 +4,7 @@
 pub mod agreement;
 pub mod explain;
 pub mod explain_audio;
+pub mod explain_cache;
 pub mod explain_face;
 pub mod explain_visual;
 pub mod fit;
@@ -57,6 +58,8 @@ pub struct Analyzer {
     pub device: Device,
     pub options: ExtractOptions,
     pub checkpoint_name: String,
+    /// The checkpoint's files' sha256 (keys cached explanations).
+    pub checkpoint_sha: String,
     /// Whisper's decoder (with its own encoder and voice encoder), loaded on the first
     /// video without a transcript and kept: loading it took 1–2 s per video.
     transcriber: std::sync::OnceLock<crate::transcribe::Transcriber>,
@@ -80,6 +83,7 @@ impl Analyzer {
             device,
             options: ExtractOptions::default(),
             checkpoint_name: dir.display().to_string(),
+            checkpoint_sha: explain_cache::checkpoint_sha(&dir),
             transcriber: std::sync::OnceLock::new(),
         })
     }

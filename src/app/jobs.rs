@@ -20,6 +20,9 @@ pub enum Job {
     Words,
     /// The audio-segment explanation of this utterance.
     Audio(usize),
+    /// The explanation the worker computes ahead of the user ([`super::background`]):
+    /// cancelled whenever the UI sends a command.
+    Background,
 }
 
 /// The tokens of the jobs sent and not yet superseded.

@@ -44,6 +44,8 @@ pub enum Command {
         samples: usize,
         seed: u64,
     },
+    /// The user selected this utterance: the background explanations start around it.
+    Focus { run: Run, utterance: usize },
     /// Explain the speaker's face of an utterance by facial regions (LIME).
     ExplainFace {
         run: Run,

@@ -6,6 +6,7 @@
 
 pub mod annotate;
 pub mod audio;
+pub mod background;
 pub mod face;
 pub mod frame_log;
 pub mod jobs;

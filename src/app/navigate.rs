@@ -54,6 +54,10 @@ impl AppState {
         let times = u.keyframe_times.clone();
         self.selected = Some(i);
         self.frame_index = 0;
+        self.worker.send(Command::Focus {
+            run: self.run,
+            utterance: i,
+        });
         if let (Some(video), false, false) = (&self.file, times.is_empty(), self.faces.contains_key(&i)) {
             self.faces.insert(i, super::face::FaceState::Pending);
             self.worker.send(Command::ExplainFace {

@@ -205,7 +205,10 @@ impl AppState {
                     self.message(Level::Info, "analysis cancelled");
                 }
                 Message::Explained(e) => {
-                    self.explaining = None;
+                    // Explanations made in the background arrive for any utterance.
+                    if self.explaining == Some(e.utterance) {
+                        self.explaining = None;
+                    }
                     self.explanations.insert(e.utterance, *e);
                 }
                 Message::FaceExplained {

@@ -1,9 +1,10 @@
 //! The analysis worker: a background thread that owns LibTorch (encoders + model) and runs
 //! the pipeline. The UI sends it commands and receives plain data; it never blocks on it.
 
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::time::Instant;
 
+use super::background::Background;
 pub use super::jobs::Job;
 use super::jobs::Jobs;
 pub use super::messages::{Command, Message, Report, Run};
@@ -24,7 +25,7 @@ pub struct Worker {
     frames_tx: Option<Sender<Command>>,
     threads: Vec<std::thread::JoinHandle<()>>,
     pub rx: Receiver<Report>,
-    jobs: Jobs,
+    jobs: std::sync::Arc<Jobs>,
 }
 
 impl Worker {
@@ -59,16 +60,18 @@ impl Worker {
                 }
             })
             .expect("spawning the frames thread");
+        let jobs = std::sync::Arc::new(Jobs::default());
+        let worker_jobs = jobs.clone();
         let worker = std::thread::Builder::new()
             .name("amuse-worker".into())
-            .spawn(move || run(crx, mtx, threads, force_cpu, move || wake()))
+            .spawn(move || run(crx, mtx, threads, force_cpu, &worker_jobs, move || wake()))
             .expect("spawning the worker thread");
         Self {
             tx: Some(tx),
             frames_tx: Some(frames_tx),
             threads: vec![worker, frames],
             rx,
-            jobs: Jobs::default(),
+            jobs,
         }
     }
 
@@ -84,8 +87,10 @@ impl Worker {
             Command::Explain { .. } => Some(Job::Words),
             Command::ExplainAudio { utterance, .. } => Some(Job::Audio(*utterance)),
             // A few seconds at most: not cancellable.
-            Command::ExplainFace { .. } => None,
+            Command::ExplainFace { .. } | Command::Focus { .. } => None,
         };
+        // The user's command goes ahead of the explanations made in the background.
+        self.jobs.cancel(Job::Background);
         let token = job.map(|j| self.jobs.start(j)).unwrap_or_default();
         if let Some(tx) = &self.tx {
             let _ = tx.send((cmd, token));
@@ -107,7 +112,7 @@ impl Worker {
             frames_tx: None,
             threads: Vec::new(),
             rx,
-            jobs: Jobs::default(),
+            jobs: Default::default(),
         };
         (worker, tx)
     }
@@ -134,7 +139,14 @@ impl Drop for Worker {
     }
 }
 
-fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize, force_cpu: bool, wake: impl Fn()) {
+fn run(
+    rx: Receiver<(Command, CancelToken)>,
+    tx: Sender<Report>,
+    threads: usize,
+    force_cpu: bool,
+    jobs: &Jobs,
+    wake: impl Fn(),
+) {
     let send = |run: Option<Run>, message: Message| {
         let _ = tx.send(Report { run, message });
         wake();
@@ -151,19 +163,55 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
                 .map_err(|e| format!("{e:#}")),
         },
     );
-    // The last analysis, for explanations.
+    // The last analysis, for explanations, and what is left to explain in the background.
     let mut analysed: Option<Analysed> = None;
-    while let Ok((cmd, cancel)) = rx.recv() {
+    let mut background: Option<Background> = None;
+    let cache = crate::analysis::explain_cache::default_dir();
+    loop {
+        // Wait for a command only when there is nothing to explain in the background.
+        let next = match background.as_ref().is_some_and(|b| !b.is_done()) {
+            true => match rx.try_recv() {
+                Ok(c) => Some(c),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => break,
+            },
+            false => match rx.recv() {
+                Ok(c) => Some(c),
+                Err(_) => break,
+            },
+        };
+        let Some((cmd, cancel)) = next else {
+            if let Some(b) = background.as_mut() {
+                explain_ahead(&analyzer, &analysed, b, &cache, jobs, &send);
+            }
+            continue;
+        };
         match cmd {
+            Command::Focus { run, utterance } => {
+                if let Some(b) = background.as_mut().filter(|b| b.run == run) {
+                    b.focus(utterance);
+                }
+            }
             Command::Explain {
                 run,
                 utterance,
                 samples,
                 seed,
             } => {
+                let video = background.as_ref().filter(|b| b.run == run).map(|b| b.video.clone());
                 let result = ready(&analyzer, &analysed, run).and_then(|(analyzer, dialogue, features)| {
                     analyzer
-                        .explain_words(dialogue, features, utterance, None, samples, seed, &cancel)
+                        .explain_words_cached(
+                            &cache,
+                            video.as_deref(),
+                            dialogue,
+                            features,
+                            utterance,
+                            samples,
+                            seed,
+                            &cancel,
+                        )
+                        .map(|(e, _)| e)
                         .map_err(|e| failure(&e))
                 });
                 send(
@@ -251,8 +299,10 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
                         send(Some(run), Message::Progress { progress: p, elapsed });
                     }
                 };
+                background = None;
                 let message = match analyze(analyzer, &video, transcript.as_deref(), &mut progress, &cancel) {
                     Ok((result, dialogue, features)) => {
+                        background = Some(Background::new(run, video.clone(), features.len(), None));
                         analysed = Some((run, dialogue, features));
                         Message::Done {
                             video,
@@ -270,6 +320,31 @@ fn run(rx: Receiver<(Command, CancelToken)>, tx: Sender<Report>, threads: usize,
             // Routed to the frames thread by `Worker::send`.
             Command::Frames { .. } => {}
         }
+    }
+}
+
+/// Explain the next utterance of the background queue (through the disk cache) and report
+/// it; an interrupted one goes back to the front, a failed one is left (the user can still
+/// ask for it and see why).
+fn explain_ahead(
+    analyzer: &anyhow::Result<Analyzer>,
+    analysed: &Option<Analysed>,
+    b: &mut Background,
+    cache: &std::path::Path,
+    jobs: &Jobs,
+    send: &dyn Fn(Option<Run>, Message),
+) {
+    let Ok((analyzer, dialogue, features)) = ready(analyzer, analysed, b.run) else {
+        while b.next().is_some() {}
+        return;
+    };
+    let Some(i) = b.next() else { return };
+    let token = jobs.start(Job::Background);
+    let samples = crate::analysis::explain::INTERACTIVE_SAMPLES;
+    match analyzer.explain_words_cached(cache, Some(&b.video), dialogue, features, i, samples, 0, &token) {
+        Ok((e, _)) => send(Some(b.run), Message::Explained(Box::new(e))),
+        Err(e) if e.downcast_ref::<Cancelled>().is_some() => b.requeue(i),
+        Err(e) => tracing::debug!("background explanation of utterance {} failed: {e:#}", i + 1),
     }
 }
 

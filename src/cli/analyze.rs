@@ -13,8 +13,9 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::features::{jobs, Job};
-use crate::analysis::{agreement, summary, Analyzer};
-use crate::export::{self, json, Format, Row, Source};
+use crate::analysis::{agreement, Analyzer};
+use crate::export::summary_table::{self, Outcome};
+use crate::export::{self, json, Format, Source};
 use crate::features::extract::{CancelToken, Progress};
 use amuse_formats::annotations::{self, sidecar};
 
@@ -40,6 +41,42 @@ pub struct AnalyzeArgs {
     /// Refuse videos without a transcript instead of transcribing them (Whisper tiny.en).
     #[arg(long)]
     pub no_transcribe: bool,
+    /// Analyse only shard I of N (1-based, e.g. `3/8`): the files whose name hashes to it, so
+    /// N machines (a Slurm job array, GNU parallel) split a folder without talking to each
+    /// other. Each shard writes `summary.shard-I-of-N.csv`; `amuse merge-summaries OUT` joins them.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Whether the dialogue `name` belongs to this shard: by a hash of the name, so the split
+    /// depends on nothing but the names (not on the order or number of files a machine sees).
+    pub fn keeps(&self, name: &str) -> bool {
+        use sha2::{Digest, Sha256};
+        let h = Sha256::digest(name.as_bytes());
+        let v = u64::from_le_bytes(h[..8].try_into().unwrap_or([0; 8]));
+        (v % self.count as u64) as usize == self.index - 1
+    }
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad = || format!("--shard takes I/N with 1 ≤ I ≤ N (e.g. 3/8), not `{s}`");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (index, count) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if index == 0 || index > count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
 }
 
 /// The video extensions looked for in a plain folder.
@@ -56,12 +93,6 @@ enum Input {
     },
 }
 
-/// How one dialogue went.
-struct Outcome {
-    name: String,
-    status: Result<(json::Document, bool), String>,
-}
-
 /// A MELD.Raw split: `dia{D}_utt{U}.mp4` clips *and* the split's CSV (given, or in the
 /// folder). One MELD-named clip among plain videos does not make a folder MELD.Raw.
 fn is_meld_raw(dir: &Path, transcript: Option<&Path>) -> bool {
@@ -75,6 +106,13 @@ fn is_meld_raw(dir: &Path, transcript: Option<&Path>) -> bool {
         .iter()
         .any(|n| n.starts_with("dia") && n.contains("_utt") && n.ends_with(".mp4"));
     clips && (transcript.is_some() || names.iter().any(|n| n.ends_with(".csv")))
+}
+
+fn name_of(input: &Input) -> String {
+    match input {
+        Input::Job(job) => job.name.clone(),
+        Input::Video { name, .. } => name.clone(),
+    }
 }
 
 fn stem(p: &Path) -> String {
@@ -259,7 +297,10 @@ fn process(
     if args.explain {
         for i in 0..result.utterances.len() {
             report(&format!("explain {}/{}", i + 1, result.utterances.len()));
-            let e = analyzer.explain_words(&dialogue, &features, i, None, args.samples, 0, &cancel)?;
+            // The viewer's cache: explanations it made in the background are reused here.
+            let dir = crate::analysis::explain_cache::default_dir();
+            let (e, _) =
+                analyzer.explain_words_cached(&dir, video, &dialogue, &features, i, args.samples, 0, &cancel)?;
             explanations.insert(i, e);
         }
     }
@@ -290,62 +331,12 @@ fn process(
     Ok((doc, false))
 }
 
-/// The summary table, one line per dialogue and a pooled line, written atomically.
-fn write_summary(path: &Path, outcomes: &[Outcome]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "file",
-        "status",
-        "utterances",
-        "emotions_per_speaker",
-        "emotion_shifts",
-        "most_confident",
-        "accuracy",
-        "weighted_f1",
-        "error",
-        "transcribed",
-        "notes",
-    ])?;
-    let score = |rows: &[Row]| match agreement::of_rows(rows) {
-        Some(r) => (format!("{:.4}", r.accuracy), format!("{:.4}", r.weighted_f1)),
-        None => (String::new(), String::new()),
-    };
-    let mut pooled = Vec::new();
-    for o in outcomes {
-        match &o.status {
-            Ok((doc, skipped)) => {
-                let rows = &doc.utterances;
-                pooled.extend(agreement::pairs(rows));
-                let (acc, f1) = score(rows);
-                w.write_record([
-                    o.name.as_str(),
-                    if *skipped { "done earlier" } else { "ok" },
-                    &rows.len().to_string(),
-                    &summary::distribution_text(rows),
-                    &summary::shifts(rows).to_string(),
-                    &summary::most_confident_text(rows, 3),
-                    &acc,
-                    &f1,
-                    "",
-                    if doc.transcribed { "yes" } else { "" },
-                    &doc.notes.join(" | "),
-                ])?;
-            }
-            Err(e) => w.write_record([o.name.as_str(), "failed", "", "", "", "", "", "", e, "", ""])?,
-        }
-    }
-    let (acc, f1) = match agreement::report(&pooled) {
-        Some(r) => (format!("{:.4}", r.accuracy), format!("{:.4}", r.weighted_f1)),
-        None => (String::new(), String::new()),
-    };
-    let n = pooled.len().to_string();
-    w.write_record(["ALL", "pooled", &n, "", "", "", &acc, &f1, "", "", ""])?;
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::fsutil::write_atomic(path, &bytes).with_context(|| format!("cannot write {}", path.display()))
-}
-
 pub fn run(analyzer: &Analyzer, args: &AnalyzeArgs) -> Result<ExitCode> {
-    let inputs = inputs(&args.input, args.transcript.as_deref())?;
+    let mut inputs = inputs(&args.input, args.transcript.as_deref())?;
+    if let Some(shard) = args.shard {
+        inputs.retain(|i| shard.keeps(&name_of(i)));
+        println!("shard {}/{}: {} dialogues", shard.index, shard.count, inputs.len());
+    }
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let pb = ProgressBar::new(inputs.len() as u64);
     pb.set_style(
@@ -358,10 +349,7 @@ pub fn run(analyzer: &Analyzer, args: &AnalyzeArgs) -> Result<ExitCode> {
             .unwrap_or_default();
     let mut outcomes = Vec::new();
     for input in &inputs {
-        let name = match input {
-            Input::Job(job) => job.name.clone(),
-            Input::Video { name, .. } => name.clone(),
-        };
+        let name = name_of(input);
         pb.set_message(name.clone());
         let mut report = |s: &str| pb.set_message(format!("{name}: {s}"));
         let key = key_of(input, &checkpoint_sha, args);
@@ -385,8 +373,11 @@ pub fn run(analyzer: &Analyzer, args: &AnalyzeArgs) -> Result<ExitCode> {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    let summary_path = args.out.join("summary.csv");
-    write_summary(&summary_path, &outcomes)?;
+    let summary_path = args.out.join(match args.shard {
+        Some(Shard { index, count }) => summary_table::shard_file(index, count),
+        None => "summary.csv".into(),
+    });
+    summary_table::write(&summary_path, &outcomes)?;
     let pooled: Vec<(usize, usize)> = outcomes
         .iter()
         .filter_map(|o| o.status.as_ref().ok())
@@ -413,6 +404,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shards_split_by_name_and_cover_everything_once() {
+        assert_eq!(parse_shard("3/8"), Ok(Shard { index: 3, count: 8 }));
+        for bad in ["0/8", "9/8", "3", "a/b", "1/0"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+        let names: Vec<String> = (0..200).map(|i| format!("dia{i}")).collect();
+        let shards: Vec<Shard> = (1..=4).map(|index| Shard { index, count: 4 }).collect();
+        for n in &names {
+            assert_eq!(
+                shards.iter().filter(|s| s.keeps(n)).count(),
+                1,
+                "{n} in exactly one shard"
+            );
+        }
+        let sizes: Vec<usize> = shards
+            .iter()
+            .map(|s| names.iter().filter(|n| s.keeps(n)).count())
+            .collect();
+        assert!(sizes.iter().all(|&k| (30..=70).contains(&k)), "balanced: {sizes:?}");
+    }
+
+    #[test]
     fn an_output_key_follows_the_transcript_sidecar_checkpoint_and_options() {
         let dir = tempfile::tempdir().unwrap();
         let video = dir.path().join("v.mp4");
@@ -427,6 +440,7 @@ mod tests {
             samples: 100,
             formats: Vec::new(),
             no_transcribe: false,
+            shard: None,
         };
         let input = Input::Video {
             name: "v".into(),

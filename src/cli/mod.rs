@@ -85,6 +85,12 @@ pub enum Command {
     /// Analyse a video, a folder of videos or a MELD.Raw folder headless: one JSON per
     /// dialogue and summary.csv in --out (resumable; exit code 1 when any input failed).
     Analyze(analyze::AnalyzeArgs),
+    /// Join the summaries the shards of `amuse analyze --shard I/N` wrote into one folder's
+    /// summary.csv (every dialogue, and the pooled line over all of them).
+    MergeSummaries {
+        /// The output folder the shards wrote to.
+        dir: PathBuf,
+    },
     /// Fine-tune the text encoder's top layers for emotion (low-rank adapters, MELD train).
     AdaptText(adapt_text::AdaptTextArgs),
     /// Train the AMuSE model on the real corpora (MELD transcripts, RAVDESS speech).
@@ -201,6 +207,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let adapter = crate::model::checkpoint::text_adapter(&dir, &crate::model::checkpoint::read_info(&dir)?)?;
             let enc = crate::features::extract::Encoders::load(&store, info.device(), adapter.as_ref())?;
             features::run(&store, &enc, &input, transcript.as_deref(), out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::MergeSummaries { dir } => {
+            let (dialogues, shards) = crate::export::summary_table::merge(&dir)?;
+            println!(
+                "merged {dialogues} dialogues from {shards} shard summaries into {}",
+                dir.join("summary.csv").display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Analyze(args) => {

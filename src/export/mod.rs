@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod eaf;
 pub mod json;
+pub mod summary_table;
 
 use std::collections::HashMap;
 use std::path::Path;

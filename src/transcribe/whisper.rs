@@ -36,7 +36,7 @@ const MAX_INITIAL_TIMESTAMP: i64 = 50;
 /// A blank and end-of-text are not allowed as the first sampled token.
 pub const SUPPRESS_BEGIN: [i64; 2] = [220, EOT];
 /// OpenAI's non-speech symbols for the English tokenizer (CTranslate2's `suppress_ids`
-/// in the package's config.json; `tests/transcribe.rs` checks them against the
+/// in the package's config.json; `tests/it/transcribe.rs` checks them against the
 /// export's golden file).
 pub const SUPPRESS: [i64; 90] = [
     1, 2, 7, 8, 9, 10, 14, 25, 26, 27, 28, 29, 31, 58, 59, 60, 61, 62, 63, 90, 91, 92, 93, 357, 366, 438, 532, 685,

@@ -2,8 +2,9 @@
 //! prediction, the per-modality Central head predictions (T, A, V), the face-expression
 //! evidence, and the transcript.
 
-use super::{colour, prob_bars};
+use super::colour;
 use crate::app::state::AppState;
+use crate::emotion::Emotion;
 use crate::model::amuse::MODALITIES;
 
 /// Green for support, red against, alpha ∝ |weight| / max |weight| (as the picture's
@@ -121,6 +122,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         state.follow_voice();
     }
     ui.separator();
+    probabilities(ui, state, i);
+    ui.separator();
     super::annotate::editor(ui, state, i);
     ui.separator();
     words(ui, state, i);
@@ -132,34 +135,67 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         ui.separator();
         crate::app::face::show(ui, state.faces.get_mut(&i));
     }
-    let Some(u) = state.result.as_ref().and_then(|r| r.utterances.get(i)) else {
-        return;
-    };
-    ui.separator();
-    let width = (ui.available_width() / 2.0 - 120.0).clamp(60.0, 220.0);
-    ui.columns(2, |cols| {
-        cols[0].strong("AMuSE (fused, with context)");
-        prob_bars(&mut cols[0], &u.probs, width);
-        if let Some(f) = &u.face_expression {
-            cols[0].add_space(6.0);
-            let fused = state.result.as_ref().is_some_and(|r| r.reads_faces);
-            cols[0].strong("face expression encoder (evidence)").on_hover_text(if fused {
-                "the expression encoder (a CNN trained on FER+) on the speaker's face, averaged over keyframes; the checkpoint reads these face features through its visual branch (see the visual Central head)"
-            } else {
-                "the expression encoder (a CNN trained on FER+) on the speaker's face, averaged over keyframes; shown as evidence, not fused by this checkpoint"
-            });
-            prob_bars(&mut cols[0], f, width);
+}
+
+/// The fused prediction, each modality's Central head and the expression encoder's reading of
+/// the face, side by side: one row per emotion, one small bar per column, so that the whole
+/// of Fig. 2's prediction part fits above the explanations.
+fn probabilities(ui: &mut egui::Ui, state: &AppState, i: usize) {
+    let Some(result) = &state.result else { return };
+    let Some(u) = result.utterances.get(i) else { return };
+    let mut columns: Vec<(String, [f32; 7], String)> = vec![(
+        "AMuSE".into(),
+        u.probs,
+        "the fused prediction, with the dialogue's and the speaker's context (calibrated)".into(),
+    )];
+    for (m, name) in MODALITIES.iter().enumerate() {
+        if let Some(p) = u.modality_probs[m] {
+            columns.push((
+                (*name).into(),
+                p,
+                format!("the {name} Central head alone (its own modality, attending to the others)"),
+            ));
         }
-        for (m, name) in MODALITIES.iter().enumerate() {
-            match &u.modality_probs[m] {
-                Some(p) => {
-                    cols[1].strong(format!("{} (Central head)", name));
-                    prob_bars(&mut cols[1], p, width);
-                }
-                None => {
-                    cols[1].weak(format!("{name}: not used for this utterance"));
-                }
+    }
+    if let Some(f) = u.face_expression {
+        let hover = if result.reads_faces {
+            "the expression encoder (a CNN trained on FER+) on the speaker's face, averaged over keyframes; the checkpoint reads these face features through its visual branch"
+        } else {
+            "the expression encoder (a CNN trained on FER+) on the speaker's face, averaged over keyframes; evidence shown beside the prediction, not fused by this checkpoint"
+        };
+        columns.push(("face expr.".into(), f, hover.into()));
+    }
+    let unused: Vec<&str> = MODALITIES
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| u.modality_probs[*m].is_none())
+        .map(|(_, n)| *n)
+        .collect();
+    let bar = ((ui.available_width() - 70.0) / columns.len() as f32 - 8.0).clamp(24.0, 80.0);
+    egui::Grid::new(("probabilities", i))
+        .spacing([6.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("");
+            for (name, _, hover) in &columns {
+                ui.label(egui::RichText::new(name).small().strong())
+                    .on_hover_text(hover);
             }
-        }
-    });
+            ui.end_row();
+            for e in Emotion::ALL {
+                ui.label(egui::RichText::new(e.name()).small());
+                for (_, p, _) in &columns {
+                    let v = p[e.index()];
+                    let (rect, r) = ui.allocate_exact_size(egui::vec2(bar, 11.0), egui::Sense::hover());
+                    ui.painter().rect_filled(rect, 2.0, ui.visuals().faint_bg_color);
+                    let mut filled = rect;
+                    filled.set_width(rect.width() * v.clamp(0.0, 1.0));
+                    ui.painter().rect_filled(filled, 2.0, colour(e));
+                    r.on_hover_text(format!("{} {:.1}%", e.name(), v * 100.0));
+                }
+                ui.end_row();
+            }
+        });
+    if !unused.is_empty() {
+        ui.weak(format!("not read for this utterance: {}", unused.join(", ")));
+    }
 }

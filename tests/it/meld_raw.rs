@@ -5,7 +5,7 @@
 //! through the viewer's whole pipeline must read the label, and must read it from the back
 //! frames: with them masked it cannot.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! FFmpeg decoding through ffmpeg-next on real files: the demo dialogue, and generated
 //! fixtures with no audio, no video, corruption and non-media content.
 
-mod common;
+use crate::common;
 
 use amuse::media::decode::{self, MediaError};
 use amuse::media::transcript;

@@ -1,7 +1,7 @@
 //! The Rust MTCNN matches facenet-pytorch's detector on real photos, and the face/back
 //! frames of a real detection exclude/include exactly the face pixels.
 
-mod common;
+use crate::common;
 
 use amuse::media::faces::mtcnn::Mtcnn;
 use amuse::media::faces::split;

@@ -2,7 +2,7 @@
 //! loss falls, the update keeps α in [0, 1], touches only the pairs the pool has, and the
 //! trainer runs it after each epoch on the pool it is given.
 
-mod common;
+use crate::common;
 
 use amuse::model::amuse::Amuse;
 use amuse::model::batch::UtteranceInput;

@@ -2,7 +2,7 @@
 //! is learned by MAN + Adaptive Fusion and not by one modality; gradients reach every
 //! parameter; α stays in [0, 1]; missing modalities still get predictions.
 
-mod common;
+use crate::common;
 
 use amuse::model::amuse::Amuse;
 use amuse::model::batch::{Batch, UtteranceInput};

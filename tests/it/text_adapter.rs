@@ -2,7 +2,7 @@
 //! the saved adapter merged into the full MPNet gives exactly what the adapted top layers
 //! compute, and a checkpoint refuses an adapter that is not the one it was trained with.
 
-mod common;
+use crate::common;
 
 use amuse::features::adapter::{TextAdapter, FILE};
 use amuse::features::text::TextEncoder;

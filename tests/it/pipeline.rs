@@ -1,7 +1,7 @@
 //! Feature extraction end to end on generated media: a video without audio, a video
 //! without faces, and the feature cache (a second run costs no encoder time).
 
-mod common;
+use crate::common;
 
 use amuse::features::cache;
 use amuse::features::extract::{extract, CancelToken, Encoders, ExtractOptions};

@@ -3,7 +3,7 @@
 //! the model's predictions on them, and LIME word explanations with a fixed seed (and a
 //! different seed really changes the explanation, so the seed is what fixes it).
 
-mod common;
+use crate::common;
 
 use amuse::analysis::{load_dialogue, Analyzer};
 use amuse::features::cache;

@@ -1,7 +1,7 @@
 //! Transcript files as users have them: SRT in Latin-1 and UTF-16, WebVTT with voices,
 //! MELD CSV, and a MELD.Raw folder with a missing clip.
 
-mod common;
+use crate::common;
 
 use amuse::media::transcript::{self, meld_raw};
 

@@ -5,8 +5,8 @@
 //! prediction is still possible with fewer modalities; "message" means an error that says
 //! what is wrong and what to do. No case may panic.
 
-mod common;
-mod robust;
+use crate::common;
+use crate::robust;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! stepped through and their overlays toggled; the video plays (on the wall clock when there
 //! is no sound card), the selection follows the playhead, and seeking selects.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! `amuse train --extend` (`train::extend`): a text-only model learns to use the audio,
 //! while its text-only predictions stay exactly what they were.
 
-mod common;
+use crate::common;
 
 use amuse::model::amuse::Amuse;
 use amuse::model::batch::{Batch, UtteranceInput};

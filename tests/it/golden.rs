@@ -3,7 +3,7 @@
 //! This proves the TorchScript files hold the real weights and that our loading path
 //! (device, eval mode, tuple outputs) does not change them.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 
@@ -27,9 +27,9 @@ const ENCODERS: &[&str] = &[
 
 /// Models checked otherwise than by a golden file: MPNet's two halves for `amuse adapt-text`
 /// must compose, with any adapter, to `text_mpnet` with that adapter merged
-/// (`tests/text_adapter.rs`, on real MELD utterances); the expression encoder the project
+/// (`tests/it/text_adapter.rs`, on real MELD utterances); the expression encoder the project
 /// trained itself (`models/face_expression/`) is scored on FER+ Valid and a real smile
-/// (`tests/faces.rs`).
+/// (`tests/it/faces.rs`).
 const CHECKED_ELSEWHERE: &[&str] = &["text_mpnet_lower", "text_mpnet_upper", "face_expression_ferplus"];
 
 fn check(name: &str) {

@@ -2,7 +2,7 @@
 //! file formats, short silent wavs): labels, speakers, order, splits and the messages for
 //! a wrong path or a missing file.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

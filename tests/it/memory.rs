@@ -9,7 +9,7 @@
 //! process's resident memory, which is what a user sees. Without either measure the growth
 //! was 1.6–2.3 MB per call; the features themselves are 77 kB per call.
 
-mod common;
+use crate::common;
 
 use amuse::features::audio::SpeechEncoder;
 use tch::Device;

@@ -4,7 +4,7 @@
 //! below them so that a regression (a broken loader, a changed encoder, a worse checkpoint)
 //! fails.
 
-mod common;
+use crate::common;
 
 use amuse::features::audio::SpeechEncoder;
 use amuse::features::text::TextEncoder;

@@ -1,7 +1,7 @@
 //! Automatic transcription (issue #8): the Rust greedy decoder reproduces the export's
 //! Python golden exactly, espeak-ng speech is transcribed with a low word error rate, and
 //! a two-voice dialogue is split at the turns with the two speakers told apart.
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! LIME on a real face with the real expression CNN: the smiling astronaut (scikit-image's
 //! `astronaut`, public domain) reads as joy, and the mouth region is what supports it.
 
-mod common;
+use crate::common;
 
 use amuse::analysis::Analyzer;
 use amuse::emotion::Emotion;

@@ -4,7 +4,7 @@
 //! Snapshots render through wgpu; here that is Mesa's lavapipe (software Vulkan), which the
 //! bootstrap installs. Where no adapter exists at all, the snapshot comparison is skipped
 //! with a message instead of failing: the panels are still drawn and their behaviour checked.
-//! `UPDATE_SNAPSHOTS=1 cargo test --test viewer_snapshots` rewrites the PNGs in
+//! `UPDATE_SNAPSHOTS=1 cargo test --test it viewer_snapshots` rewrites the PNGs in
 //! tests/snapshots/.
 
 use amuse::analysis::explain::WordExplanation;
@@ -78,6 +78,7 @@ fn state() -> AppState {
         notes: Vec::new(),
         transcribed: false,
         checkpoint: "fixed data".into(),
+        reads_faces: false,
     });
     s.explanations.insert(
         2,
@@ -183,6 +184,7 @@ fn face_regions_are_tinted_by_their_weights() {
     // A 4×2 crop: regions 0 (left half) and 1 (right half), weights +0.5 and -0.25.
     let e = FaceExplanation {
         time: 1.0,
+        explains: amuse::analysis::explain_face::Target::Expression,
         label: Emotion::Joy,
         probability: 0.8,
         regions: vec![

@@ -1,7 +1,7 @@
 //! The Rust `tokenizers` crate gives MPNet the same ids as the Python tokenizer, on text
 //! with curly quotes, emoji, accents, empty strings and real MELD lines.
 
-mod common;
+use crate::common;
 
 use amuse::features::tokenizer::TextTokenizer;
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! Speakers by voice on real audio: the demo dialogue's espeak-ng voices, with the
 //! transcript's names hidden, grouped and followed by voice.
 
-mod common;
+use crate::common;
 
 use amuse::features::speakers::{self, adjusted_rand};
 use amuse::features::voice::VoiceEncoder;

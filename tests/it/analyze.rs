@@ -4,7 +4,7 @@
 //! output and redoes a half-written one. Features come from the cache (content-keyed), so
 //! after the first analysis of the demo by any test this is fast.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
@@ -192,4 +192,59 @@ fn untranscribed_clips_are_transcribed_and_a_stale_output_is_redone() {
     );
     let doc = json::read(&std::fs::read(out.join("hello.json")).unwrap()).unwrap();
     assert!(doc.checkpoint.ends_with("amuse-text"), "{}", doc.checkpoint);
+}
+
+#[test]
+fn shards_of_a_folder_merge_into_one_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, out) = (dir.path().join("in"), dir.path().join("out"));
+    std::fs::create_dir(&input).unwrap();
+    let demo = common::demo();
+    for name in ["a", "b"] {
+        std::fs::copy(&demo, input.join(format!("{name}.mp4"))).unwrap();
+        std::fs::copy(demo.with_extension("csv"), input.join(format!("{name}.csv"))).unwrap();
+    }
+    std::fs::write(input.join("broken.mp4"), b"not a video").unwrap();
+    let shard = |s: &str| {
+        Command::new(env!("CARGO_BIN_EXE_amuse"))
+            .args(["--threads", "1", "--cpu", "analyze"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out)
+            .args(["--shard", s])
+            .output()
+            .unwrap()
+    };
+    let (one, two) = (shard("1/2"), shard("2/2"));
+    for run in [&one, &two] {
+        assert!(!String::from_utf8_lossy(&run.stderr).contains("panicked"));
+    }
+    assert!(!out.join("summary.csv").exists(), "shards write their own summaries");
+    let lines = |f: &str| std::fs::read_to_string(out.join(f)).unwrap().lines().count();
+    // Header and ALL in each, and each of the 3 files in exactly one of them.
+    assert_eq!(
+        lines("summary.shard-1-of-2.csv") + lines("summary.shard-2-of-2.csv"),
+        4 + 3
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_amuse"))
+        .args(["analyze"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .args(["--shard", "3/2"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "a usage error");
+
+    let merge = Command::new(env!("CARGO_BIN_EXE_amuse"))
+        .arg("merge-summaries")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(merge.status.success(), "{}", String::from_utf8_lossy(&merge.stderr));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary_line(&summary, "a").starts_with("a,ok,12,"), "{summary}");
+    assert!(summary_line(&summary, "b").starts_with("b,ok,12,"), "{summary}");
+    assert!(summary_line(&summary, "broken").contains(",failed,"), "{summary}");
+    assert!(summary_line(&summary, "ALL").starts_with("ALL,pooled,24,"), "{summary}");
 }

@@ -2,10 +2,10 @@
 //! checkpoint of another configuration), the feature cache on a full or read-only disk,
 //! awkward frames for the face pipeline (0 faces, 12 faces, a face cut by the frame edge),
 //! and a handful of cases through the real `amuse` binary for exit codes and messages.
-//! Case numbers continue those of `tests/robustness.rs`; outcomes are in the README table.
+//! Case numbers continue those of `tests/it/robustness.rs`; outcomes are in the README table.
 
-mod common;
-mod robust;
+use crate::common;
+use crate::robust;
 
 use amuse::features::cache;
 use amuse::features::extract::UtteranceFeatures;
@@ -393,4 +393,119 @@ fn a_silent_default_audio_track_gives_way_to_the_track_with_sound() {
     // One audio track: FFmpeg's choice, no note.
     let one = amuse::media::decode::audio_track::choose(&base).unwrap().unwrap();
     assert_eq!(one.note, None);
+}
+
+/// D–H through `amuse analyze` on the demo's first 10 s: what was repaired or left out is a
+/// note in the dialogue's JSON, the summary's `notes` column and a `warning:` on stderr;
+/// what cannot be used fails that file with the line named.
+#[test]
+fn damaged_transcripts_and_sidecars_leave_a_trace_in_a_batch_run() {
+    let v10 = common::ffmpeg_fixture(
+        "rb_v10.mp4",
+        &["-i", common::demo().to_str().unwrap(), "-t", "10", "-c", "copy"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let video = |name: &str| {
+        let p = input.join(format!("{name}.mp4"));
+        std::fs::copy(&v10, &p).unwrap();
+        p
+    };
+    // D entities and a two-speaker dialogue-dash cue.
+    video("d");
+    std::fs::write(
+        input.join("d.srt"),
+        "1\n00:00:00,500 --> 00:00:03,000\n- Cam: Congratulations &amp; welcome.\n- Eileen: Thanks.\n",
+    )
+    .unwrap();
+    // E a MELD CSV with `;` separators.
+    video("e");
+    std::fs::write(
+        input.join("e.csv"),
+        "Sr No.;Utterance;Speaker;Emotion;StartTime;EndTime\n1;\"Well; I got the job!\";Eileen;joy;00:00:01,600;00:00:04,500\n",
+    )
+    .unwrap();
+    // F a negative start time.
+    video("f");
+    std::fs::write(
+        input.join("f.csv"),
+        "Utterance,Speaker,StartTime,EndTime\nHi,A,\"00:00:01,000\",\"00:00:02,000\"\nOh,B,\"-00:00:03,000\",\"00:00:04,000\"\n",
+    )
+    .unwrap();
+    // G a sidecar of 200,000 `[` (its corrections cannot be used) beside a good transcript.
+    let g = video("g");
+    std::fs::write(
+        input.join("g.srt"),
+        "1\n00:00:01,600 --> 00:00:04,500\nEileen: I got the job!\n",
+    )
+    .unwrap();
+    std::fs::write(amuse_formats::annotations::sidecar::path_for(&g), "[".repeat(200_000)).unwrap();
+    // H 10,000 cues of 1 ms and one real one.
+    video("h");
+    let mut srt = String::new();
+    for i in 0..10_000u32 {
+        let (a, b) = (5_000 + i / 2, 5_001 + i / 2);
+        srt.push_str(&format!(
+            "{}\n00:00:{:02},{:03} --> 00:00:{:02},{:03}\nx\n\n",
+            i + 1,
+            a / 1000,
+            a % 1000,
+            b / 1000,
+            b % 1000
+        ));
+    }
+    srt.push_str("10001\n00:00:01,600 --> 00:00:04,500\nEileen: I got the job!\n");
+    std::fs::write(input.join("h.srt"), srt).unwrap();
+
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let (code, err) = amuse(
+        &["analyze", input.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(code, 1, "f fails, the others finish: {err}");
+    assert!(started.elapsed().as_secs() < 300, "10,000 tiny cues do not take hours");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let line = |name: &str| {
+        summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{name},")))
+            .unwrap_or("")
+            .to_owned()
+    };
+    let doc =
+        |name: &str| amuse::export::json::read(&std::fs::read(out.join(format!("{name}.json"))).unwrap()).unwrap();
+
+    let d = doc("d");
+    assert_eq!(d.utterances.len(), 2, "one utterance per turn");
+    assert_eq!(d.utterances[0].speaker.as_deref(), Some("Cam"));
+    assert_eq!(d.utterances[0].text, "Congratulations & welcome.");
+    assert!(d.notes.iter().any(|n| n.contains("dialogue-dash")), "{:?}", d.notes);
+    assert!(line("d").contains("dialogue-dash"), "{summary}");
+    assert!(err.contains("warning: d: cue 1: 2 dialogue-dash turns"), "{err}");
+
+    assert_eq!(doc("e").utterances[0].text, "Well; I got the job!");
+    assert!(
+        line("f").contains(",failed,") && line("f").contains("line 3") && line("f").contains("negative start time"),
+        "{summary}"
+    );
+    let g = doc("g");
+    assert!(
+        g.notes.iter().any(|n| n.contains("corrections ignored")),
+        "{:?}",
+        g.notes
+    );
+    assert!(err.contains("warning: g:"), "{err}");
+    let h = doc("h");
+    assert_eq!(h.utterances.len(), 1);
+    assert!(
+        h.notes
+            .iter()
+            .any(|n| n.starts_with("10000 entries shorter than 40 ms")),
+        "{:?}",
+        h.notes
+    );
+    // Each warning once (they were INFO logs printed twice).
+    assert_eq!(err.matches("warning: h: 10000 entries").count(), 1, "{err}");
 }

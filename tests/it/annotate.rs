@@ -3,7 +3,7 @@
 //! 0 clears, N jumps to the next disagreement, the note field saves when left; every edit is
 //! on disk at once (the sidecar beside the video) and is there again when the file is reopened.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
