@@ -3,8 +3,9 @@
 
 use amuse::features::text::TextEncoder;
 use amuse::manifest::ModelStore;
+use amuse::metrics;
 use amuse::model::checkpoint;
-use amuse::train::{self, data, metrics};
+use amuse::train::{self, data};
 use tch::Device;
 
 fn main() -> anyhow::Result<()> {
@@ -20,7 +21,7 @@ fn main() -> anyhow::Result<()> {
         let p = train::predict(&loaded.model, &dev, Device::Cpu);
         let r = metrics::evaluate(
             &p.iter()
-                .filter_map(|(t, q)| t.map(|t| (t, train::argmax(q))))
+                .filter_map(|(t, q)| t.map(|t| (t, metrics::argmax(q))))
                 .collect::<Vec<_>>(),
         );
         println!(
@@ -39,7 +40,7 @@ fn main() -> anyhow::Result<()> {
     }
     let r = metrics::evaluate(
         &sum.iter()
-            .filter_map(|(t, q)| t.map(|t| (t, train::argmax(q))))
+            .filter_map(|(t, q)| t.map(|t| (t, metrics::argmax(q))))
             .collect::<Vec<_>>(),
     );
     println!(

@@ -13,8 +13,12 @@ pub mod features;
 pub mod heap;
 pub mod manifest;
 pub mod media;
+pub mod metrics;
 pub mod model;
+pub mod paths;
 pub mod profile;
+pub mod progress;
+pub mod torchscript;
 pub mod train;
 pub mod transcribe;
 

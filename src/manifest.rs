@@ -116,12 +116,9 @@ pub struct ModelStore {
     tokenizers: BTreeMap<String, Entry>,
 }
 
-/// The project's `models/` folder: `$AMUSE_MODELS` if set, else the one in the source tree.
+/// The project's `models/` folder (see [`crate::paths`] for where it is looked for).
 pub fn models_dir() -> PathBuf {
-    match std::env::var_os("AMUSE_MODELS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("models"),
-    }
+    crate::paths::get().models.clone()
 }
 
 /// sha256 of a file, hex-encoded.

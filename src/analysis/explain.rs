@@ -20,10 +20,11 @@ use super::Analyzer;
 use crate::emotion::Emotion;
 use crate::explain::lime::{Labels, LimeConfig};
 use crate::explain::text::explain_text;
-use crate::features::extract::{CancelToken, Cancelled, UtteranceFeatures};
+use crate::features::extract::UtteranceFeatures;
 use crate::features::text::preceding;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
+use crate::progress::{CancelToken, Cancelled};
 
 /// Samples of the interactive default (the reference uses 5000).
 ///

@@ -23,11 +23,12 @@ use crate::emotion::Emotion;
 use crate::explain::audio::{explain_audio, AudioSegments, SEGMENT_SECONDS};
 use crate::explain::lime::{Labels, LimeConfig};
 use crate::features::audio::SOUND_RATE;
-use crate::features::extract::{CancelToken, Cancelled, UtteranceFeatures};
+use crate::features::extract::UtteranceFeatures;
 use crate::media::decode;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
 use crate::model::config::AudioSource;
+use crate::progress::{CancelToken, Cancelled};
 
 /// Samples of the viewer's audio explanation (the reference uses 5000): the cost is the
 /// distinct silencing patterns, each one audio-encoder pass over a full 30 s Whisper window,

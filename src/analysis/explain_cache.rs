@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 
 use super::explain::WordExplanation;
 use super::Analyzer;
-use crate::features::extract::{CancelToken, UtteranceFeatures};
+use crate::features::extract::UtteranceFeatures;
 use crate::media::transcript::Dialogue;
+use crate::progress::CancelToken;
 
 const VERSION: &str = "amuse-word-explanation-v1";
 

@@ -145,7 +145,7 @@ impl Analyzer {
         let first = base
             .first()
             .ok_or_else(|| anyhow!("the expression CNN gave no output"))?;
-        let label = crate::train::argmax(first);
+        let label = crate::metrics::argmax(first);
         let cfg = LimeConfig {
             num_samples: samples.max(2),
             seed,

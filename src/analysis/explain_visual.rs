@@ -27,11 +27,12 @@ use crate::emotion::Emotion;
 use crate::explain::face_regions::{self, REGIONS};
 use crate::explain::image::{render_overlay, slic, ImagePerturber, Segments, SlicParams};
 use crate::explain::lime::{Labels, LimeConfig, Neighbourhood};
-use crate::features::extract::{CancelToken, UtteranceFeatures};
+use crate::features::extract::UtteranceFeatures;
 use crate::media::decode::{self, Frame};
 use crate::media::faces::split;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
+use crate::progress::CancelToken;
 
 /// Samples of a back-frame explanation: each distinct pattern costs one scene-CNN pass
 /// (tens of milliseconds), so fewer than the reference's 1000.
@@ -222,7 +223,7 @@ impl Analyzer {
         };
         let hood = Neighbourhood::of_segments(REGIONS.len(), &cfg, <[bool]>::to_vec, classifier)
             .map_err(|e| anyhow!("LIME: {e}"))?;
-        let label = crate::train::argmax(hood.predict_proba());
+        let label = crate::metrics::argmax(hood.predict_proba());
         let exp = hood
             .explain_labels(&Labels::Given(vec![label]), &cfg)
             .map_err(|e| anyhow!("LIME: {e}"))?
@@ -310,7 +311,7 @@ impl Analyzer {
         };
         let hood = Neighbourhood::of_segments(segments.count, &cfg, |m| perturber.perturb(m), classifier)
             .map_err(|e| anyhow!("LIME: {e}"))?;
-        let label = crate::train::argmax(hood.predict_proba());
+        let label = crate::metrics::argmax(hood.predict_proba());
         let exp = hood
             .explain_labels(&Labels::Given(vec![label]), &cfg)
             .map_err(|e| anyhow!("LIME: {e}"))?

@@ -59,7 +59,7 @@ impl<'a> InContext<'a> {
     pub fn label(&self, label: Option<Emotion>) -> Emotion {
         label.unwrap_or_else(|| {
             let (probs, _) = self.analyzer.predict_inputs(self.inputs);
-            Emotion::from_index(crate::train::argmax(&probs[self.i].map(f64::from))).unwrap_or(Emotion::Neutral)
+            Emotion::from_index(crate::metrics::argmax(&probs[self.i].map(f64::from))).unwrap_or(Emotion::Neutral)
         })
     }
 

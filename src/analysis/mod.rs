@@ -1,7 +1,6 @@
 //! One dialogue, end to end: transcript + video → features (cached) → AMuSE → plain
 //! results. The viewer's worker thread and `amuse analyze` both call this.
 
-pub mod agreement;
 pub mod explain;
 pub mod explain_audio;
 pub mod explain_cache;
@@ -10,7 +9,6 @@ pub mod explain_visual;
 pub mod fit;
 mod in_context;
 pub mod result;
-pub mod summary;
 pub mod voices;
 
 use std::path::Path;
@@ -19,12 +17,13 @@ use anyhow::Result;
 use tch::{Device, Kind, Tensor};
 
 use crate::features::cache;
-use crate::features::extract::{CancelToken, Encoders, ExtractOptions, Progress, Stage, UtteranceFeatures};
+use crate::features::extract::{Encoders, ExtractOptions, UtteranceFeatures};
 use crate::manifest::ModelStore;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::{Batch, UtteranceInput};
 use crate::model::checkpoint::{self, Loaded};
 use crate::model::config::AudioSource;
+use crate::progress::{CancelToken, Progress, Stage};
 use result::{DialogueResult, Probs, UtteranceResult};
 
 pub(crate) use crate::features::expression::FER_TO_MELD;

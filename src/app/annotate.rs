@@ -90,7 +90,7 @@ impl Annotator {
         let start = from.map_or(0, |f| f + 1);
         (0..n)
             .map(|k| (start + k) % n)
-            .find(|&i| crate::analysis::agreement::disagrees(self.truth(r, i), r.utterances[i].predicted()))
+            .find(|&i| crate::export::agreement::disagrees(self.truth(r, i), r.utterances[i].predicted()))
     }
 
     /// Apply an edit to utterance `i` and save at once.

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::features::extract::CancelToken;
+use crate::progress::CancelToken;
 
 /// What a cancellable job of the worker is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

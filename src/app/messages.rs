@@ -12,7 +12,7 @@ use crate::analysis::explain_audio::SegmentExplanation;
 use crate::analysis::explain_face::FaceExplanation;
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
-use crate::features::extract::Progress;
+use crate::progress::Progress;
 
 /// The number of one opening of a video in the viewer.
 pub type Run = u64;

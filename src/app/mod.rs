@@ -41,7 +41,7 @@ pub struct Options {
 
 /// The demo dialogue shipped in `assets/`.
 pub fn demo_video() -> PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo_dialogue.mp4")
+    crate::paths::demo_video()
 }
 
 /// When [`run`] was called (the cold-start figure of `AMUSE_FRAME_LOG`).

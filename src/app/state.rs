@@ -10,8 +10,8 @@ use super::worker::{Command, Job, Message, Report, Run, Worker};
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
 use crate::emotion::Emotion;
-use crate::features::extract::{Progress, Stage};
 use crate::features::speakers;
+use crate::progress::{Progress, Stage};
 
 /// A decoded keyframe ready to display.
 #[derive(Clone)]
@@ -337,7 +337,7 @@ impl AppState {
             .filter(|(_, u)| self.filter.emotion.is_none_or(|e| u.predicted() == e))
             .filter(|(i, u)| {
                 !self.filter.disagreements_only
-                    || crate::analysis::agreement::disagrees(self.annotator.truth(r, *i), u.predicted())
+                    || crate::export::agreement::disagrees(self.annotator.truth(r, *i), u.predicted())
             })
             .filter(|(i, _)| {
                 self.filter.voice_of.is_none()

@@ -12,9 +12,9 @@ use crate::analysis::result::DialogueResult;
 use crate::analysis::Analyzer;
 use crate::device;
 use crate::features::extract::UtteranceFeatures;
-use crate::features::extract::{CancelToken, Cancelled, Progress};
 use crate::media::decode;
 use crate::media::transcript::Dialogue;
+use crate::progress::{CancelToken, Cancelled, Progress};
 
 /// Handle held by the UI. Dropping it cancels the running work and joins the threads, so
 /// LibTorch is never torn down under a running worker at exit.

@@ -13,10 +13,11 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::features::{jobs, Job};
-use crate::analysis::{agreement, Analyzer};
+use crate::analysis::Analyzer;
+use crate::export::agreement;
 use crate::export::summary_table::{self, Outcome};
 use crate::export::{self, json, Format, Source};
-use crate::features::extract::{CancelToken, Progress};
+use crate::progress::{CancelToken, Progress};
 use amuse_formats::annotations::{self, sidecar};
 
 #[derive(Debug, clap::Args)]

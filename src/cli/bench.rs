@@ -15,8 +15,9 @@ use clap::{Args, Subcommand};
 
 use super::features::jobs;
 use crate::analysis::Analyzer;
-use crate::features::extract::{self, CancelToken, Progress};
+use crate::features::extract;
 use crate::media::decode;
+use crate::progress::{CancelToken, Progress};
 
 #[derive(Debug, Subcommand)]
 pub enum Bench {

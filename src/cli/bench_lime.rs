@@ -16,10 +16,10 @@ use crate::analysis::Analyzer;
 use crate::explain::lime::{self, cosine_distances, evaluate_distinct, rng_from_seed, sample_text_masks};
 use crate::explain::lime::{BoxError, Labels, LimeConfig};
 use crate::explain::text::{explain_text, TextFeatures};
-use crate::features::extract::CancelToken;
 use crate::features::text::dialogue_contexts;
 use crate::media::transcript::{csv, text as transcript_text};
 use crate::model::batch::UtteranceInput;
+use crate::progress::CancelToken;
 use crate::train::data;
 
 /// Reference seconds per ≥ 10-word MELD utterance at 5000 samples (see the module doc).

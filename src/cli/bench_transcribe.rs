@@ -8,9 +8,9 @@ use std::time::Instant;
 use anyhow::Result;
 use tch::Device;
 
-use crate::features::extract::CancelToken;
 use crate::manifest::ModelStore;
 use crate::media::{decode, transcript};
+use crate::progress::CancelToken;
 use crate::transcribe::{seek, wer, Transcriber, MODEL_NAME};
 
 pub fn run(video: &Path, repeats: usize, device: Device) -> Result<()> {

@@ -113,7 +113,7 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
         train::evaluate(&loaded.model, &corpus, device)
     };
     let (raw, calibrated) = train::calibrate::measure(&loaded.model, &loaded.info.calibration, &corpus, device);
-    let heads: Vec<(String, train::metrics::Report)> = MODALITIES
+    let heads: Vec<(String, crate::metrics::Report)> = MODALITIES
         .iter()
         .enumerate()
         .filter_map(|(m, name)| train::evaluate_head(&loaded.model, &corpus, device, m).map(|r| (name.to_string(), r)))
@@ -128,10 +128,13 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     } else {
         println!("{} ({}):\n{}", corpus.name, dir.display(), report.table());
         println!(
-            "calibration (expected calibration error, {} bins): {:.4} raw, {:.4} with the checkpoint's temperatures",
+            "calibration (expected calibration error, {} bins): {:.4} raw, {:.4} with the checkpoint's temperatures \
+             (a perfectly calibrated model would show {:.4} on {} utterances, by chance)",
             train::calibrate::BINS,
             raw.ece,
-            calibrated.ece
+            calibrated.ece,
+            calibrated.floor.unwrap_or(f64::NAN),
+            calibrated.n
         );
         for (name, r) in &heads {
             println!(

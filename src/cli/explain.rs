@@ -10,8 +10,8 @@ use crate::analysis::explain::Timing;
 use crate::analysis::explain_face::Target;
 use crate::analysis::fit::Fit;
 use crate::analysis::Analyzer;
-use crate::features::extract::CancelToken;
 use crate::media::transcript::Utterance;
+use crate::progress::CancelToken;
 
 /// The dialogue of `video`, checked to have utterance `utterance` (1-based).
 fn job_with(video: &Path, utterance: usize) -> Result<Job> {

@@ -7,9 +7,10 @@ use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::features::cache;
-use crate::features::extract::{self, CancelToken, Encoders, ExtractOptions, Progress};
+use crate::features::extract::{self, Encoders, ExtractOptions};
 use crate::manifest::ModelStore;
 use crate::media::transcript::{meld_raw, Dialogue};
+use crate::progress::{CancelToken, Progress};
 
 /// A dialogue to analyse: its video (none for MELD.Raw, where each utterance has a clip).
 pub struct Job {

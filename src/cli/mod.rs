@@ -43,7 +43,8 @@ pub struct Cli {
     /// Stay on the CPU even when CUDA is available.
     #[arg(long, global = true)]
     pub cpu: bool,
-    /// The models folder (default: $AMUSE_MODELS, else models/ of the source tree).
+    /// The models folder (default: $AMUSE_MODELS, else models/ beside the executable, else
+    /// $XDG_DATA_HOME/amuse/models, else models/ of the source tree).
     #[arg(long, global = true, value_name = "DIR")]
     pub models: Option<PathBuf>,
     /// The AMuSE checkpoint folder (default: $AMUSE_CHECKPOINT, else models/amuse;
@@ -155,14 +156,7 @@ pub fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AMUSE_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .try_init();
-    if let Some(dir) = &cli.models {
-        // SAFETY: set before any other thread is started.
-        unsafe { std::env::set_var("AMUSE_MODELS", dir) };
-    }
-    if let Some(dir) = &cli.checkpoint {
-        // SAFETY: as above.
-        unsafe { std::env::set_var("AMUSE_CHECKPOINT", dir) };
-    }
+    crate::paths::set(crate::paths::resolve(cli.models.as_deref(), cli.checkpoint.as_deref()));
     match run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use tch::Device;
 
-use crate::features::extract::{CancelToken, Progress};
 use crate::manifest::ModelStore;
+use crate::progress::{CancelToken, Progress};
 use crate::transcribe::{self, Transcriber, MODEL_NAME};
 
 pub fn run(video: &Path, srt: bool, force: bool, device: Device) -> Result<()> {

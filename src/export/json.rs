@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use super::{Row, Source};
-use crate::train::metrics::Report;
+use crate::metrics::Report;
 
 pub const FORMAT: &str = "amuse-export";
 pub const VERSION: u32 = 1;
@@ -41,7 +41,7 @@ impl Document {
             video: source.video.map(|v| v.display().to_string()),
             checkpoint: source.checkpoint.into(),
             label_set: source.label_set.into(),
-            agreement: crate::analysis::agreement::of_rows(&rows),
+            agreement: crate::export::agreement::of_rows(&rows),
             utterances: rows,
             transcribed: false,
             notes: Vec::new(),

@@ -4,9 +4,11 @@
 //! predictions and for the corrections). The viewer and `amuse analyze` both call this; the
 //! formats live in their own files.
 
+pub mod agreement;
 pub mod csv;
 pub mod eaf;
 pub mod json;
+pub mod summary;
 pub mod summary_table;
 
 use std::collections::HashMap;
@@ -68,7 +70,7 @@ pub fn key(i: usize, u: &UtteranceResult) -> UtteranceKey {
 }
 
 fn argmax(p: &Probs) -> Option<Emotion> {
-    Emotion::from_index(crate::train::argmax(&p.map(f64::from)))
+    Emotion::from_index(crate::metrics::argmax(&p.map(f64::from)))
 }
 
 /// Rows of a dialogue with its annotations and explanations (either may be empty).

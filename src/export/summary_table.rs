@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 
 use super::json::{self, Document};
 use super::Row;
-use crate::analysis::{agreement, summary};
+use super::{agreement, summary};
 
 /// One dialogue of the run: its output (and whether it was reused), or why it failed.
 pub struct Outcome {

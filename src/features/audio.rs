@@ -15,8 +15,8 @@
 use anyhow::Result;
 use tch::{Device, Tensor};
 
-use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
+use crate::torchscript::TorchScript;
 
 /// Whisper's input: 30 s of 16 kHz audio.
 pub const WHISPER_SAMPLES: usize = 480_000;

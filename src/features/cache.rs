@@ -16,12 +16,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tch::Tensor;
 
-use super::extract::{self, CancelToken, Encoders, ExtractOptions, Notes, Progress, UtteranceFeatures};
+use super::extract::{self, Encoders, ExtractOptions, Notes, UtteranceFeatures};
 use super::text::TextFeatures;
 use super::visual::{KeyframeFaces, VisualFeatures};
 use crate::fsutil::write_atomic_with;
 use crate::manifest::ModelStore;
 use crate::media::transcript::Dialogue;
+use crate::progress::{CancelToken, Progress};
 
 const VERSION: &str = "amuse-features-v3";
 /// Encoders whose checksums key the cache.

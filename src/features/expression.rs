@@ -11,9 +11,9 @@ use anyhow::Result;
 use image::GrayImage;
 use tch::{Device, Kind, Tensor};
 
-use super::torchscript::TorchScript;
 use crate::emotion::Emotion;
 use crate::manifest::ModelStore;
+use crate::torchscript::TorchScript;
 
 /// The encoder the pipeline uses (a `models/manifest.json` encoder).
 pub const SHIPPED: &str = "face_expression_ferplus";

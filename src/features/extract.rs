@@ -5,10 +5,8 @@
 //! faceless clip still yields what can be had, and the model works on the subset (masks).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use tch::{Device, Tensor};
 
 use super::adapter::TextAdapter;
@@ -20,68 +18,7 @@ use crate::manifest::ModelStore;
 use crate::media::decode::{self, MediaError};
 use crate::media::keyframes;
 use crate::media::transcript::Dialogue;
-
-/// The stages a user sees progress for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stage {
-    /// Speech to text when the video has no transcript (`crate::transcribe`).
-    Transcribe,
-    Decode,
-    Faces,
-    Encoders,
-    Model,
-    Explain,
-}
-
-impl Stage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Transcribe => "transcription",
-            Stage::Decode => "decode",
-            Stage::Faces => "faces",
-            Stage::Encoders => "encoders",
-            Stage::Model => "model",
-            Stage::Explain => "explanations",
-        }
-    }
-}
-
-/// Progress report: `done` of `total` units of `stage`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Progress {
-    pub stage: Stage,
-    pub done: usize,
-    pub total: usize,
-}
-
-/// Shared cancellation flag; cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    /// Clear the flag before starting new work.
-    pub fn reset(&self) {
-        self.0.store(false, Ordering::SeqCst);
-    }
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-    /// `Err(Cancelled)` once cancelled.
-    pub fn check(&self) -> Result<()> {
-        if self.is_cancelled() {
-            bail!(Cancelled);
-        }
-        Ok(())
-    }
-}
-
-/// The analysis was cancelled by the user.
-#[derive(Debug, thiserror::Error)]
-#[error("cancelled")]
-pub struct Cancelled;
+use crate::progress::{CancelToken, Progress, Stage};
 
 /// All encoders, loaded once.
 pub struct Encoders {

@@ -11,7 +11,6 @@ pub mod extract;
 pub mod speakers;
 pub mod text;
 pub mod tokenizer;
-pub mod torchscript;
 pub mod visual;
 pub mod voice;
 

@@ -9,8 +9,8 @@ use tch::{Device, Tensor};
 
 use super::adapter::TextAdapter;
 use super::tokenizer::{pad_batch, Encoded, TextTokenizer};
-use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
+use crate::torchscript::TorchScript;
 
 /// MPNet hidden size.
 pub const DIM: i64 = 768;

@@ -11,11 +11,11 @@ use image::{imageops, RgbImage};
 use tch::{Device, Kind, Tensor};
 
 use super::expression::{self, ExpressionEncoder};
-use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
 use crate::media::decode::Frame;
 use crate::media::faces::mtcnn::{Face, Mtcnn};
 use crate::media::faces::split;
+use crate::torchscript::TorchScript;
 
 pub const FACE_DIM: i64 = expression::FEATURE_DIM + 7;
 pub const BACK_DIM: i64 = 1280;

@@ -5,8 +5,8 @@
 use anyhow::Result;
 use tch::{Device, Kind, Tensor};
 
-use super::torchscript::TorchScript;
 use crate::manifest::ModelStore;
+use crate::torchscript::TorchScript;
 
 /// Window length: 1.6 s at 16 kHz.
 pub const WINDOW: usize = 25_440;

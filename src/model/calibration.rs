@@ -50,6 +50,10 @@ pub struct Reliability {
     pub n: usize,
     pub ece: f64,
     pub bins: Vec<Bin>,
+    /// The ECE a perfectly calibrated model with these confidences would show on this many
+    /// utterances, on average (`train::calibrate::noise_floor`), when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<f64>,
 }
 
 /// ECE and reliability bins of `(truth, probabilities)` pairs: the argmax's probability is
@@ -81,7 +85,12 @@ pub fn reliability(samples: &[(usize, Vec<f64>)]) -> Reliability {
         .iter()
         .map(|b| b.count as f64 / n.max(1) as f64 * (b.accuracy - b.confidence).abs())
         .sum();
-    Reliability { n, ece, bins }
+    Reliability {
+        n,
+        ece,
+        bins,
+        floor: None,
+    }
 }
 
 /// The presence pattern's name: the present modalities joined by `+` (`"none"` if none).

@@ -67,13 +67,10 @@ fn all_modalities() -> Vec<String> {
     vec!["text".into(), "audio".into(), "visual".into()]
 }
 
-/// The checkpoint to use: `$AMUSE_CHECKPOINT` (set by `--checkpoint`), else the one shipped
-/// in `models/amuse/`.
+/// The checkpoint to use: `--checkpoint`, else `$AMUSE_CHECKPOINT`, else `amuse/` in the
+/// models folder (see [`crate::paths`]).
 pub fn default_dir() -> PathBuf {
-    match std::env::var_os("AMUSE_CHECKPOINT") {
-        Some(dir) => PathBuf::from(dir),
-        None => crate::manifest::models_dir().join("amuse"),
-    }
+    crate::paths::get().checkpoint.clone()
 }
 
 /// A loaded model with its variables.

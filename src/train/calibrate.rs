@@ -89,38 +89,70 @@ pub fn fit_temperature(samples: &[(usize, &[f64])]) -> f64 {
     ((a + b) / 2.0).exp()
 }
 
-/// Temperatures fitted on `pools`: the fused output per presence pattern, each head over
-/// every utterance where its modality is present; patterns and heads with fewer than
-/// [`MIN_SAMPLES`] samples are left out (they keep `T = 1`).
-pub fn fit(model: &Amuse, pools: &[&Corpus], device: Device) -> Calibration {
-    let rows: Vec<Row> = pools.iter().flat_map(|p| outputs(model, p, device)).collect();
+/// Temperatures fitted on pools held aside from training: the fused output per presence
+/// pattern, each head over every utterance where its modality is present. A pattern is
+/// fitted on the `real` pools (recordings, as the dev sets are) when they have it, else on
+/// the `synthetic` ones (the cross-corpus samples: the only source of, e.g., a face with
+/// words); patterns and heads with fewer than [`MIN_SAMPLES`] samples keep `T = 1`.
+pub fn fit(model: &Amuse, real: &[&Corpus], synthetic: &[&Corpus], device: Device) -> Calibration {
+    let rows = |pools: &[&Corpus]| -> Vec<Row> { pools.iter().flat_map(|p| outputs(model, p, device)).collect() };
+    let (real, synthetic) = (rows(real), rows(synthetic));
+    let fit_on = |of: &dyn Fn(&Row) -> Option<Vec<f64>>| -> Option<f64> {
+        let pick = |rows: &[Row]| -> Vec<(usize, Vec<f64>)> {
+            rows.iter().filter_map(|r| of(r).map(|l| (r.truth, l))).collect()
+        };
+        let from_real = pick(&real);
+        let samples = if from_real.len() >= MIN_SAMPLES {
+            from_real
+        } else {
+            pick(&synthetic)
+        };
+        (samples.len() >= MIN_SAMPLES).then(|| {
+            let refs: Vec<(usize, &[f64])> = samples.iter().map(|(y, l)| (*y, l.as_slice())).collect();
+            fit_temperature(&refs)
+        })
+    };
     let mut calibration = Calibration::default();
-    let mut patterns: Vec<[bool; 3]> = rows.iter().map(|r| r.present).collect();
+    let mut patterns: Vec<[bool; 3]> = real.iter().chain(&synthetic).map(|r| r.present).collect();
     patterns.sort();
     patterns.dedup();
     for p in patterns {
-        let samples: Vec<(usize, &[f64])> = rows
-            .iter()
-            .filter(|r| r.present == p)
-            .map(|r| (r.truth, r.fused.as_slice()))
-            .collect();
-        if samples.len() >= MIN_SAMPLES {
-            calibration.fused.insert(pattern(p), fit_temperature(&samples));
+        if let Some(t) = fit_on(&|r: &Row| (r.present == p).then(|| r.fused.clone())) {
+            calibration.fused.insert(pattern(p), t);
         }
     }
     for (m, name) in MODALITIES.iter().enumerate() {
-        let samples: Vec<(usize, &[f64])> = rows
-            .iter()
-            .filter_map(|r| r.heads[m].as_ref().map(|h| (r.truth, h.as_slice())))
-            .collect();
-        if samples.len() >= MIN_SAMPLES {
-            calibration.heads.insert((*name).to_owned(), fit_temperature(&samples));
+        if let Some(t) = fit_on(&|r: &Row| r.heads[m].clone()) {
+            calibration.heads.insert((*name).to_owned(), t);
         }
     }
     calibration
 }
 
-/// The fused output's reliability on `corpus` without and with `calibration`.
+/// The expected ECE of a perfectly calibrated model with these confidences on a set of the
+/// same size: each prediction drawn right with probability equal to its confidence, 200
+/// times. ECE on a few hundred utterances is not zero even for perfect calibration; this
+/// says how far from zero it gets by chance alone.
+pub fn noise_floor(confidences: &[f64]) -> f64 {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+    let runs = 200;
+    let mut total = 0.0;
+    for _ in 0..runs {
+        let sample: Vec<(usize, Vec<f64>)> = confidences
+            .iter()
+            .map(|&c| {
+                let right = rng.random_bool(c.clamp(0.0, 1.0));
+                (usize::from(!right), vec![c, 1.0 - c])
+            })
+            .collect();
+        total += reliability(&sample).ece;
+    }
+    total / runs as f64
+}
+
+/// The fused output's reliability on `corpus` without and with `calibration`; the second
+/// one's `floor` is the [`noise_floor`] of its confidences.
 pub fn measure(
     model: &Amuse,
     calibration: &Calibration,
@@ -133,7 +165,10 @@ pub fn measure(
         .iter()
         .map(|r| (r.truth, softmax(&r.fused, calibration.fused_temperature(r.present))))
         .collect();
-    (reliability(&raw), reliability(&cal))
+    let confidences: Vec<f64> = cal.iter().map(|(_, p)| p.iter().copied().fold(0.0, f64::max)).collect();
+    let mut after = reliability(&cal);
+    after.floor = Some(noise_floor(&confidences));
+    (reliability(&raw), after)
 }
 
 #[cfg(test)]

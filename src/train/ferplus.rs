@@ -16,7 +16,7 @@ use crate::emotion::Emotion;
 use crate::features::expression::{meld_label, ExpressionEncoder};
 use crate::media::faces::mtcnn::Mtcnn;
 use crate::media::faces::split as face_split;
-use crate::train::metrics::{self, Report};
+use crate::metrics::{self, Report};
 
 /// The vote columns, in `label.csv` order.
 pub const COLUMNS: [&str; 10] = [

@@ -16,10 +16,11 @@ use tch::Tensor;
 
 use super::data::{bar, Corpus};
 use crate::features::cache;
-use crate::features::extract::{CancelToken, Encoders, ExtractOptions, UtteranceFeatures};
+use crate::features::extract::{Encoders, ExtractOptions, UtteranceFeatures};
 use crate::manifest::ModelStore;
 use crate::media::transcript::{meld_raw, Dialogue};
 use crate::model::batch::UtteranceInput;
+use crate::progress::CancelToken;
 
 fn has_clips(dir: &Path) -> bool {
     std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {

@@ -11,7 +11,6 @@ pub mod extend;
 pub mod ferplus;
 pub mod iemocap;
 pub mod meld_raw;
-pub mod metrics;
 pub mod pairs;
 pub mod plan;
 pub mod pool;
@@ -24,11 +23,11 @@ use rand_chacha::ChaCha8Rng;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
+use crate::metrics::{self, Report};
 use crate::model::amuse::Amuse;
 use crate::model::batch::{Batch, UtteranceInput};
 use crate::model::config::FusionMode;
 use data::Corpus;
-use metrics::Report;
 
 /// Optimiser and schedule settings (authors: Adam, lr 5e-4, weight decay 2e-4, batch 8).
 #[derive(Debug, Clone)]
@@ -250,7 +249,7 @@ pub fn evaluate(model: &Amuse, corpus: &Corpus, device: Device) -> Report {
 pub fn evaluate_named(model: &Amuse, corpus: &Corpus, device: Device, classes: &[&str]) -> Report {
     let pairs: Vec<(usize, usize)> = predict(model, corpus, device)
         .into_iter()
-        .filter_map(|(t, p)| t.map(|t| (t, argmax(&p))))
+        .filter_map(|(t, p)| t.map(|t| (t, crate::metrics::argmax(&p))))
         .collect();
     metrics::evaluate_named(&pairs, classes)
 }
@@ -259,17 +258,9 @@ pub fn evaluate_named(model: &Amuse, corpus: &Corpus, device: Device, classes: &
 pub fn evaluate_head(model: &Amuse, corpus: &Corpus, device: Device, m: usize) -> Option<Report> {
     let pairs: Vec<(usize, usize)> = calibrate::outputs(model, corpus, device)
         .into_iter()
-        .filter_map(|r| r.heads[m].as_ref().map(|h| (r.truth, argmax(h))))
+        .filter_map(|r| r.heads[m].as_ref().map(|h| (r.truth, crate::metrics::argmax(h))))
         .collect();
     (!pairs.is_empty()).then(|| metrics::evaluate(&pairs))
-}
-
-pub fn argmax(p: &[f64]) -> usize {
-    p.iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(i, _)| i)
-        .unwrap_or(0)
 }
 
 /// Seconds per call of `f`, for benchmarks.

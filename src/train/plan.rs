@@ -81,6 +81,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
     };
     let enc = Encoders::load(&store, config.audio_source, adapter.as_ref())?;
     let (mut train_sets, mut dev_sets, mut af_pools, mut cal_pools) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut synthetic_pools: Vec<Corpus> = Vec::new();
     for &set in &plan.data {
         let mut corpus = corpora::load(&store, &enc, set, "train", &plan.sources)?;
         if plan.calibration_pool > 0.0 {
@@ -131,12 +132,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
     if plan.pairs {
         let joined = pairs::of(&plan.data, &train_sets, plan.pair_agreement, plan.options.seed);
         if cal_pools.len() == plan.data.len() {
-            cal_pools.extend(pairs::of(
-                &plan.data,
-                &cal_pools,
-                plan.pair_agreement,
-                plan.options.seed + 1,
-            ));
+            synthetic_pools = pairs::of(&plan.data, &cal_pools, plan.pair_agreement, plan.options.seed + 1);
         }
         train_sets.extend(joined);
     }
@@ -179,7 +175,9 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
         eprintln!("{}", log.line())
     })?;
 
-    let mut fitted = calibrate::fit(&model, &cal_pools.iter().collect::<Vec<_>>(), device);
+    let (real_refs, synthetic_refs): (Vec<&Corpus>, Vec<&Corpus>) =
+        (cal_pools.iter().collect(), synthetic_pools.iter().collect());
+    let mut fitted = calibrate::fit(&model, &real_refs, &synthetic_refs, device);
     // An extension calibrates what it adds: the patterns with a new modality and the new
     // modalities' heads. The base's predictions did not change, nor do their temperatures
     // (the base's training data, unlike this run's pools, was not held aside from it).
@@ -195,7 +193,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
     let mut scores = serde_json::Map::new();
     let mut report = serde_json::Map::new();
     let mut tables = Vec::new();
-    for d in dev_sets.iter().chain(&cal_pools) {
+    for d in dev_sets.iter().chain(&cal_pools).chain(&synthetic_pools) {
         let (before, after) = calibrate::measure(&model, &calibration, d, device);
         report.insert(d.name.clone(), serde_json::json!({ "before": before, "after": after }));
     }

@@ -24,12 +24,12 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{CModule, Device, IValue, Kind, Tensor};
 
 use super::data::{bar, cached, meld_source, store_key};
-use super::metrics::{self, Report};
 use crate::features::adapter::{Factor, TextAdapter};
 use crate::features::text::{dialogue_contexts, run_sorted, DIM};
 use crate::features::tokenizer::TextTokenizer;
-use crate::features::torchscript::TorchScript;
 use crate::manifest::ModelStore;
+use crate::metrics::{self, Report};
+use crate::torchscript::TorchScript;
 
 /// Settings of `amuse adapt-text`.
 #[derive(Debug, Clone)]

@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use tch::Device;
 
-use crate::features::extract::{CancelToken, Progress, Stage};
 use crate::features::speakers;
 use crate::features::voice::VoiceEncoder;
 use crate::manifest::ModelStore;
 use crate::media::decode;
 use crate::media::transcript::Dialogue;
+use crate::progress::{CancelToken, Progress, Stage};
 use segment::Piece;
 use whisper::Whisper;
 

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::whisper::{Mode, Whisper, MAX_SAMPLED, TIMESTAMP_BEGIN};
 use crate::features::audio::{WHISPER_HOP, WHISPER_SAMPLES};
-use crate::features::extract::CancelToken;
+use crate::progress::CancelToken;
 
 /// Sample rate Whisper works at.
 pub const RATE: usize = 16_000;

@@ -13,9 +13,9 @@ use tch::{Device, Kind, Tensor};
 use tokenizers::Tokenizer;
 
 use crate::features::audio::WHISPER_SAMPLES;
-use crate::features::extract::CancelToken;
-use crate::features::torchscript::TorchScript;
 use crate::manifest::ModelStore;
+use crate::progress::CancelToken;
+use crate::torchscript::TorchScript;
 
 pub const EOT: i64 = 50256;
 pub const SOT: i64 = 50257;

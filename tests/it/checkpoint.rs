@@ -17,7 +17,7 @@ use tch::Device;
 fn meld_dev(
     store: &amuse::manifest::ModelStore,
     dir: &std::path::Path,
-) -> (checkpoint::Loaded, TextEncoder, amuse::train::metrics::Report) {
+) -> (checkpoint::Loaded, TextEncoder, amuse::metrics::Report) {
     let loaded = checkpoint::load(dir, Device::Cpu).unwrap();
     let text = TextEncoder::load_adapted(store, Device::Cpu, loaded.text_adapter.as_ref()).unwrap();
     let r = evaluate(&loaded.model, &data::meld(store, &text, "dev").unwrap(), Device::Cpu);

@@ -7,7 +7,8 @@ use crate::common;
 
 use amuse::analysis::{load_dialogue, Analyzer};
 use amuse::features::cache;
-use amuse::features::extract::{extract, CancelToken, ExtractOptions, UtteranceFeatures};
+use amuse::features::extract::{extract, ExtractOptions, UtteranceFeatures};
+use amuse::progress::CancelToken;
 use tch::{Device, Tensor};
 
 fn same(name: &str, a: &Tensor, b: &Tensor) {

@@ -120,7 +120,7 @@ fn rows_carry_corrections_truth_and_explanations() {
         [Some(Emotion::Joy), None, Some(Emotion::Surprise)]
     );
     // Agreement: truths joy/anger/fear/surprise vs predictions joy/anger/neutral/surprise.
-    let report = amuse::analysis::agreement::of_rows(&rows).unwrap();
+    let report = amuse::export::agreement::of_rows(&rows).unwrap();
     assert_eq!(report.n, 4);
     assert!((report.accuracy - 0.75).abs() < 1e-12);
     assert_eq!(report.confusion[Emotion::Fear.index()][Emotion::Neutral.index()], 1);

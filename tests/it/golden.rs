@@ -7,7 +7,7 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use amuse::features::torchscript::TorchScript;
+use amuse::torchscript::TorchScript;
 use tch::{Device, Tensor};
 
 /// Every model the export is expected to produce; each has a test below.

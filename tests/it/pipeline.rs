@@ -4,8 +4,9 @@
 use crate::common;
 
 use amuse::features::cache;
-use amuse::features::extract::{extract, CancelToken, Encoders, ExtractOptions};
+use amuse::features::extract::{extract, Encoders, ExtractOptions};
 use amuse::media::transcript::{self, Dialogue, Utterance};
+use amuse::progress::CancelToken;
 use tch::Device;
 
 fn two_lines() -> Dialogue {
@@ -148,5 +149,5 @@ fn cancellation_stops_the_extraction() {
         &cancel,
     )
     .unwrap_err();
-    assert!(err.downcast_ref::<amuse::features::extract::Cancelled>().is_some());
+    assert!(err.downcast_ref::<amuse::progress::Cancelled>().is_some());
 }

@@ -6,8 +6,8 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use amuse::features::extract::{CancelToken, Progress, Stage};
 use amuse::media::transcript::Dialogue;
+use amuse::progress::{CancelToken, Progress, Stage};
 use amuse::transcribe::wer::wer;
 use amuse::transcribe::whisper::{self, Mode, Whisper};
 use amuse::transcribe::{write_srt, Transcriber};

@@ -118,7 +118,7 @@ pub fn agreement(ui: &mut egui::Ui, state: &AppState) {
     let Some(r) = &state.result else { return };
     let annotations = state.annotator.sidecar.as_ref().map(|s| &s.annotations);
     let rows = export::rows(r, annotations, &Default::default());
-    let Some(report) = crate::analysis::agreement::of_rows(&rows) else {
+    let Some(report) = crate::export::agreement::of_rows(&rows) else {
         return;
     };
     egui::CollapsingHeader::new(format!(

@@ -52,8 +52,11 @@ fn show(ui: &mut egui::Ui, s: &CheckpointSummary) {
             continue;
         }
         ui.separator();
+        let floor = after.floor.map_or(String::new(), |f| {
+            format!("; chance alone gives about {f:.3} on this many")
+        });
         ui.label(format!(
-            "{set}: expected calibration error {:.3} raw → {:.3} calibrated ({} utterances)",
+            "{set}: expected calibration error {:.3} raw → {:.3} calibrated ({} utterances{floor})",
             before.ece, after.ece, after.n
         ));
         diagram(ui, set, before, after);

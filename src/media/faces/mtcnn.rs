@@ -11,8 +11,8 @@ use anyhow::Result;
 use image::RgbImage;
 use tch::{Device, Kind, Tensor};
 
-use crate::features::torchscript::TorchScript;
 use crate::manifest::ModelStore;
+use crate::torchscript::TorchScript;
 
 /// One detected face in image pixel coordinates.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

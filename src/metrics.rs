@@ -99,6 +99,15 @@ impl Report {
     }
 }
 
+/// Index of the largest probability (the first on ties).
+pub fn argmax(p: &[f64]) -> usize {
+    p.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

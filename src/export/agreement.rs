@@ -4,7 +4,7 @@
 
 use crate::emotion::Emotion;
 use crate::export::Row;
-use crate::train::metrics::{evaluate, Report};
+use crate::metrics::{evaluate, Report};
 
 /// `(truth, prediction)` index pairs of the rows that have a truth.
 pub fn pairs(rows: &[Row]) -> Vec<(usize, usize)> {
