@@ -160,55 +160,43 @@ impl Annotator {
     }
 }
 
-/// The annotation keys; call when no text field has the keyboard.
-pub fn keyboard(ctx: &egui::Context, state: &mut AppState) {
-    use egui::Key;
-    const DIGITS: [Key; 9] = [
-        Key::Num1,
-        Key::Num2,
-        Key::Num3,
-        Key::Num4,
-        Key::Num5,
-        Key::Num6,
-        Key::Num7,
-        Key::Num8,
-        Key::Num9,
-    ];
-    let (label, clear, unsure, next, undo, redo) = ctx.input(|i| {
-        let plain = !i.modifiers.command && !i.modifiers.alt;
-        (
-            DIGITS.iter().position(|k| plain && i.key_pressed(*k)),
-            plain && (i.key_pressed(Key::Num0) || i.key_pressed(Key::Backspace)),
-            plain && i.key_pressed(Key::U),
-            plain && i.key_pressed(Key::N),
-            i.modifiers.command && !i.modifiers.shift && i.key_pressed(Key::Z),
-            i.modifiers.command && i.modifiers.shift && i.key_pressed(Key::Z),
-        )
-    });
-    let Some(r) = state.result.take() else { return };
-    let selected = state.selected;
+/// Carry out an annotation shortcut (see [`super::keymap`]).
+pub fn apply(action: super::keymap::Action, state: &mut AppState) {
+    use super::keymap::Action;
+    let label = match action {
+        Action::Label(k) => Some(k),
+        _ => None,
+    };
+    let (clear, unsure, next) = (
+        action == Action::ClearLabel,
+        action == Action::ToggleUnsure,
+        action == Action::NextDisagreement,
+    );
+    let (undo, redo) = (action == Action::Undo, action == Action::Redo);
+    let Some(r) = state.doc.result.take() else { return };
+    let selected = state.doc.selected;
     let mut go_to = None;
     if let Some(i) = selected {
-        if let Some(name) = label.and_then(|k| state.annotator.label_set().labels.get(k).cloned()) {
-            state.annotator.set_label(&r, i, Some(&name));
+        if let Some(name) = label.and_then(|k| state.doc.annotator.label_set().labels.get(k).cloned()) {
+            state.doc.annotator.set_label(&r, i, Some(&name));
         }
         if clear {
-            state.annotator.set_label(&r, i, None);
+            state.doc.annotator.set_label(&r, i, None);
         }
         if unsure {
-            state.annotator.toggle_unsure(&r, i);
+            state.doc.annotator.toggle_unsure(&r, i);
         }
     }
     if undo || redo {
-        go_to = state.annotator.undo_redo(&r, redo);
+        go_to = state.doc.annotator.undo_redo(&r, redo);
     }
     if next {
-        match state.annotator.next_disagreement(&r, selected) {
+        match state.doc.annotator.next_disagreement(&r, selected) {
             Some(i) => go_to = Some(i),
             None => state.message(Level::Info, "no disagreement between predictions and the truth"),
         }
     }
-    state.result = Some(r);
+    state.doc.result = Some(r);
     if let Some(i) = go_to.filter(|&i| Some(i) != selected) {
         state.select(i);
     }

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+pub use super::pending::Failure;
 use crate::analysis::explain::WordExplanation;
 use crate::analysis::explain_audio::SegmentExplanation;
 use crate::analysis::explain_face::FaceExplanation;
@@ -16,9 +17,6 @@ use crate::progress::Progress;
 
 /// The number of one opening of a video in the viewer.
 pub type Run = u64;
-
-/// The error text of an explanation the user cancelled.
-pub const CANCELLED: &str = "cancelled";
 
 /// What the UI asks the worker to do.
 #[derive(Debug)]
@@ -91,7 +89,10 @@ pub enum Message {
     },
     Cancelled,
     Explained(Box<WordExplanation>),
-    ExplainFailed(String),
+    ExplainFailed {
+        utterance: usize,
+        failure: Failure,
+    },
     /// A face explanation and its tinted crop (width, height, RGB8).
     FaceExplained {
         utterance: usize,
@@ -100,12 +101,12 @@ pub enum Message {
     },
     FaceFailed {
         utterance: usize,
-        error: String,
+        failure: Failure,
     },
     /// An audio-segment explanation, or why there is none.
     AudioExplained {
         utterance: usize,
-        result: Result<Box<SegmentExplanation>, String>,
+        result: Result<Box<SegmentExplanation>, Failure>,
     },
     /// Decoded frames (RGB8), for `Command::Frames`.
     Frames {

@@ -8,28 +8,34 @@ use super::worker::Command;
 impl AppState {
     /// Select an utterance, fetch its keyframes and explanations, and seek there.
     pub fn select(&mut self, i: usize) {
-        let Some(start) = self.result.as_ref().and_then(|r| r.utterances.get(i)).map(|u| u.start) else {
+        let Some(start) = self
+            .doc
+            .result
+            .as_ref()
+            .and_then(|r| r.utterances.get(i))
+            .map(|u| u.start)
+        else {
             return;
         };
         self.show_utterance(i);
-        self.playhead = start;
-        self.seek_request = Some(start);
-        self.video_view = self.playing;
+        self.doc.playhead = start;
+        self.doc.seek_request = Some(start);
+        self.doc.video_view = self.doc.playing;
     }
 
     /// Move the playhead (the seek bar): the utterance under it becomes the selection.
     pub fn seek(&mut self, t: f64) {
-        self.playhead = t.max(0.0);
-        self.seek_request = Some(self.playhead);
-        self.video_view = true;
+        self.doc.playhead = t.max(0.0);
+        self.doc.seek_request = Some(self.doc.playhead);
+        self.doc.video_view = true;
         self.follow_playhead();
     }
 
     /// Select the utterance under the playhead, if it is not selected already (between
     /// utterances the selection stays).
     pub fn follow_playhead(&mut self) {
-        if let Some(i) = self.utterance_at(self.playhead) {
-            if self.selected != Some(i) {
+        if let Some(i) = self.utterance_at(self.doc.playhead) {
+            if self.doc.selected != Some(i) {
                 self.show_utterance(i);
             }
         }
@@ -37,7 +43,7 @@ impl AppState {
 
     /// The utterance spoken at `t` seconds (the latest to start, when they overlap).
     pub fn utterance_at(&self, t: f64) -> Option<usize> {
-        let r = self.result.as_ref()?;
+        let r = self.doc.result.as_ref()?;
         r.utterances
             .iter()
             .enumerate()
@@ -49,30 +55,30 @@ impl AppState {
     /// Make `i` the selection without moving the playhead: its keyframes, the face and word
     /// explanations are requested.
     fn show_utterance(&mut self, i: usize) {
-        let Some(r) = &self.result else { return };
+        let Some(r) = &self.doc.result else { return };
         let Some(u) = r.utterances.get(i) else { return };
         let times = u.keyframe_times.clone();
-        self.selected = Some(i);
-        self.frame_index = 0;
+        self.doc.selected = Some(i);
+        self.doc.frame_index = 0;
         self.worker.send(Command::Focus {
-            run: self.run,
+            run: self.doc.run,
             utterance: i,
         });
-        if let (Some(video), false, false) = (&self.file, times.is_empty(), self.faces.contains_key(&i)) {
-            self.faces.insert(i, super::face::FaceState::Pending);
+        if let (Some(video), false, false) = (&self.doc.file, times.is_empty(), self.doc.faces.contains_key(&i)) {
+            self.doc.faces.insert(i, crate::app::pending::Pending::Running);
             self.worker.send(Command::ExplainFace {
-                run: self.run,
+                run: self.doc.run,
                 utterance: i,
                 video: video.clone(),
                 times: times.clone(),
             });
         }
-        if !self.explanations.contains_key(&i) {
+        if !self.doc.explanations.contains_key(&i) {
             self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
         }
-        if let (Some(video), false) = (&self.file, times.is_empty()) {
-            self.frames_tag = Some(i as u64);
-            self.frames.clear();
+        if let (Some(video), false) = (&self.doc.file, times.is_empty()) {
+            self.doc.frames_tag = Some(i as u64);
+            self.doc.frames.clear();
             self.worker.send(Command::Frames {
                 times,
                 video: video.clone(),
@@ -80,7 +86,7 @@ impl AppState {
                 tag: i as u64,
             });
         } else {
-            self.frames.clear();
+            self.doc.frames.clear();
         }
     }
     /// Move the selection by `delta` among visible utterances.
@@ -89,7 +95,7 @@ impl AppState {
         if visible.is_empty() {
             return;
         }
-        let pos = self.selected.and_then(|s| visible.iter().position(|&v| v == s));
+        let pos = self.doc.selected.and_then(|s| visible.iter().position(|&v| v == s));
         let next = match pos {
             None => 0,
             Some(p) => (p as i64 + delta).clamp(0, visible.len() as i64 - 1) as usize,

@@ -34,13 +34,6 @@ impl Presentation {
         ctx.set_zoom_factor(if self.on { ZOOM } else { 1.0 });
     }
 
-    /// F11 toggles presentation mode.
-    pub fn keyboard(&mut self, ctx: &egui::Context) {
-        if ctx.input(|i| i.key_pressed(egui::Key::F11)) {
-            self.toggle(ctx);
-        }
-    }
-
     /// Ask for a screenshot; the explanation panel is cropped out of it and saved to `path`.
     pub fn save_panel_png(&self, ctx: &egui::Context, path: PathBuf) {
         let Some(rect) = self.panel_rect else { return };

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::messages::CANCELLED;
+use super::pending::{Failure, Pending};
 use super::worker::{Command, Job, Message, Report, Run, Worker};
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
@@ -60,13 +60,13 @@ pub enum Level {
     Error,
 }
 
-pub struct AppState {
+/// Everything about the opened video: replaced whole when another is opened, so nothing of
+/// the last one (a speaker filter, a followed voice, a selection, an explanation) leaks
+/// into the next.
+pub struct Document {
+    /// The number of this opening of a video; the worker's reports of other runs are dropped.
+    pub run: Run,
     pub file: Option<PathBuf>,
-    pub device: Option<DeviceInfo>,
-    /// The loaded checkpoint, or why models could not be loaded.
-    pub models: Option<Result<crate::analysis::result::CheckpointSummary, String>>,
-    /// The checkpoint window (dev scores, temperatures, reliability diagrams) is open.
-    pub checkpoint_window: bool,
     pub result: Option<DialogueResult>,
     pub running: bool,
     /// Progress per stage of the running analysis, and seconds since it started.
@@ -78,9 +78,6 @@ pub struct AppState {
     pub filter: Filter,
     /// Whose emotion trajectories are drawn (a speaker; `None`: the whole group).
     pub trajectory_of: Option<String>,
-    pub overlays: Overlays,
-    pub messages: Vec<(Level, String)>,
-    pub recent: Vec<PathBuf>,
     /// Keyframes of the selected utterance (tag = utterance index).
     pub frames: Vec<ShownFrame>,
     pub(super) frames_tag: Option<u64>,
@@ -95,30 +92,27 @@ pub struct AppState {
     pub playing: bool,
     pub seek_request: Option<f64>,
     pub video_view: bool,
-    pub worker: Worker,
-    /// The number of the current opening of a video; reports of other runs are dropped.
-    pub run: Run,
-    /// Word explanations received, by utterance.
-    pub explanations: HashMap<usize, crate::analysis::explain::WordExplanation>,
-    pub explaining: Option<usize>,
+    /// Word explanations by utterance (asked for on selection, or made in the background).
+    pub explanations: HashMap<usize, Pending<crate::analysis::explain::WordExplanation>>,
     /// Face explanations by utterance (requested on selection).
-    pub faces: HashMap<usize, super::face::FaceState>,
+    pub faces: HashMap<usize, Pending<Box<crate::app::panels::face::FaceView>>>,
     /// Audio-segment explanations by utterance (requested with a button: slow).
-    pub audio_explanations: HashMap<usize, super::segments::SegmentState>,
+    pub audio_explanations: HashMap<usize, Pending<Box<crate::analysis::explain_audio::SegmentExplanation>>>,
     /// Utterance to select when the running analysis finishes.
     pub pending_select: Option<usize>,
     /// The annotator's corrections of the open dialogue (its sidecar).
     pub annotator: super::annotate::Annotator,
 }
 
-impl AppState {
-    pub fn new(worker: Worker) -> Self {
+impl Document {
+    /// A new document: run `run` of `file` (no file: nothing opened yet), whose keyframe
+    /// textures start after `frames_generation`.
+    pub fn new(run: Run, file: Option<PathBuf>, frames_generation: u64) -> Self {
         Self {
-            file: None,
-            device: None,
-            models: None,
+            run,
+            running: file.is_some(),
+            file,
             result: None,
-            running: false,
             progress: HashMap::new(),
             current_stage: None,
             elapsed: 0.0,
@@ -126,26 +120,49 @@ impl AppState {
             selected: None,
             filter: Filter::default(),
             trajectory_of: None,
-            checkpoint_window: false,
-            overlays: Overlays::default(),
-            messages: Vec::new(),
-            recent: Vec::new(),
             frames: Vec::new(),
             frames_tag: None,
-            frames_generation: 0,
+            frames_generation,
             frame_index: 0,
             playhead: 0.0,
             playing: false,
             seek_request: None,
             video_view: false,
-            worker,
-            run: 0,
             explanations: HashMap::new(),
-            explaining: None,
             faces: HashMap::new(),
             audio_explanations: HashMap::new(),
             pending_select: None,
             annotator: Default::default(),
+        }
+    }
+}
+
+/// The viewer's state: the opened video ([`Document`]) and what outlives it (the device,
+/// the models, recent files, overlay switches, messages, the worker).
+pub struct AppState {
+    pub doc: Document,
+    pub device: Option<DeviceInfo>,
+    /// The loaded checkpoint, or why models could not be loaded.
+    pub models: Option<Result<crate::analysis::result::CheckpointSummary, String>>,
+    /// The checkpoint window (dev scores, temperatures, reliability diagrams) is open.
+    pub checkpoint_window: bool,
+    pub overlays: Overlays,
+    pub messages: Vec<(Level, String)>,
+    pub recent: Vec<PathBuf>,
+    pub worker: Worker,
+}
+
+impl AppState {
+    pub fn new(worker: Worker) -> Self {
+        Self {
+            doc: Document::new(0, None, 0),
+            device: None,
+            models: None,
+            checkpoint_window: false,
+            overlays: Overlays::default(),
+            messages: Vec::new(),
+            recent: Vec::new(),
+            worker,
         }
     }
 
@@ -161,7 +178,7 @@ impl AppState {
         let mut changed = false;
         while let Ok(Report { run, message }) = self.worker.rx.try_recv() {
             changed = true;
-            if run.is_some_and(|r| r != self.run) {
+            if run.is_some_and(|r| r != self.doc.run) {
                 continue; // about a video closed since, or an earlier opening of this one
             }
             match message {
@@ -176,40 +193,37 @@ impl AppState {
                     progress: Progress { stage, done, total },
                     elapsed,
                 } => {
-                    self.progress.insert(stage, (done, total));
-                    self.current_stage = Some(stage);
-                    self.elapsed = elapsed;
+                    self.doc.progress.insert(stage, (done, total));
+                    self.doc.current_stage = Some(stage);
+                    self.doc.elapsed = elapsed;
                 }
                 Message::Done { video, result, seconds } => {
-                    self.running = false;
-                    self.analysis_seconds = Some(seconds);
+                    self.doc.running = false;
+                    self.doc.analysis_seconds = Some(seconds);
                     for n in &result.notes {
                         self.message(Level::Warning, n.clone());
                     }
-                    self.result = Some(*result);
-                    if let Some(notice) = self.annotator.open(&video) {
+                    self.doc.result = Some(*result);
+                    if let Some(notice) = self.doc.annotator.open(&video) {
                         self.message(Level::Warning, notice);
                     }
-                    if self.selected.is_none() {
-                        let first = self.pending_select.take().unwrap_or(0);
+                    if self.doc.selected.is_none() {
+                        let first = self.doc.pending_select.take().unwrap_or(0);
                         self.select(first);
                         self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
                     }
                 }
                 Message::Failed { error } => {
-                    self.running = false;
+                    self.doc.running = false;
                     self.message(Level::Error, error);
                 }
                 Message::Cancelled => {
-                    self.running = false;
+                    self.doc.running = false;
                     self.message(Level::Info, "analysis cancelled");
                 }
+                // Explanations made in the background arrive for any utterance.
                 Message::Explained(e) => {
-                    // Explanations made in the background arrive for any utterance.
-                    if self.explaining == Some(e.utterance) {
-                        self.explaining = None;
-                    }
-                    self.explanations.insert(e.utterance, *e);
+                    self.doc.explanations.insert(e.utterance, Pending::Ready(*e));
                 }
                 Message::FaceExplained {
                     utterance,
@@ -217,45 +231,40 @@ impl AppState {
                     overlay,
                 } => {
                     // Show the keyframe the face was explained on, so its regions are seen.
-                    if self.selected == Some(utterance) && !self.video_view {
-                        if let Some(k) = self.result.as_ref().and_then(|r| {
+                    if self.doc.selected == Some(utterance) && !self.doc.video_view {
+                        if let Some(k) = self.doc.result.as_ref().and_then(|r| {
                             let times = &r.utterances.get(utterance)?.keyframe_times;
                             times.iter().position(|t| (t - explanation.time).abs() < 1e-3)
                         }) {
-                            self.frame_index = k;
+                            self.doc.frame_index = k;
                         }
                     }
-                    let view = super::face::FaceView::new(*explanation, overlay);
-                    self.faces
-                        .insert(utterance, super::face::FaceState::Ready(Box::new(view)));
+                    let view = crate::app::panels::face::FaceView::new(*explanation, overlay);
+                    self.doc.faces.insert(utterance, Pending::Ready(Box::new(view)));
                 }
-                Message::FaceFailed { utterance, error } => {
-                    self.faces.insert(utterance, super::face::FaceState::Failed(error));
+                // A cancelled explanation leaves nothing (it can be asked for again); a
+                // failed one its reason.
+                Message::FaceFailed { utterance, failure } => settle(&mut self.doc.faces, utterance, Err(failure)),
+                Message::AudioExplained { utterance, result } => {
+                    settle(&mut self.doc.audio_explanations, utterance, result);
                 }
-                Message::AudioExplained { utterance, result } => match result {
-                    // Cancelled by the user: the button comes back, to ask again later.
-                    Err(e) if e == CANCELLED => {
-                        self.audio_explanations.remove(&utterance);
+                Message::ExplainFailed { utterance, failure } => {
+                    if let Failure::Error(e) = &failure {
+                        self.message(Level::Error, format!("explanation failed: {e}"));
                     }
-                    result => {
-                        self.audio_explanations.insert(utterance, result.into());
-                    }
-                },
-                Message::ExplainFailed(error) => {
-                    self.explaining = None;
-                    self.message(Level::Error, format!("explanation failed: {error}"));
+                    settle(&mut self.doc.explanations, utterance, Err(failure));
                 }
                 Message::Frames { tag, frames } => {
-                    if self.frames_tag == Some(tag) {
-                        self.frames = frames
+                    if self.doc.frames_tag == Some(tag) {
+                        self.doc.frames = frames
                             .into_iter()
                             .map(|(time, w, h, rgb)| ShownFrame {
                                 time,
                                 image: egui::ColorImage::from_rgb([w as usize, h as usize], &rgb),
                             })
                             .collect();
-                        self.frame_index = self.frame_index.min(self.frames.len().saturating_sub(1));
-                        self.frames_generation += 1;
+                        self.doc.frame_index = self.doc.frame_index.min(self.doc.frames.len().saturating_sub(1));
+                        self.doc.frames_generation += 1;
                     }
                 }
             }
@@ -271,76 +280,84 @@ impl AppState {
         }
         // Whatever runs or waits on the worker concerns the previous run.
         self.worker.cancel_all();
-        self.run += 1;
-        self.file = Some(path.clone());
-        self.result = None;
-        self.explanations.clear();
-        self.faces.clear();
-        self.audio_explanations.clear();
-        self.annotator.close();
-        self.explaining = None;
-        self.selected = None;
-        // A speaker filter or a followed voice of the previous video would hide rows of this one.
-        self.filter = Filter::default();
-        self.trajectory_of = None;
-        self.playhead = 0.0;
-        self.video_view = false;
-        self.frames.clear();
-        self.frames_tag = None;
+        let mut annotator = std::mem::take(&mut self.doc.annotator);
+        annotator.close();
+        self.doc = Document::new(self.doc.run + 1, Some(path.clone()), self.doc.frames_generation + 1);
         self.messages.clear();
-        self.progress.clear();
-        self.current_stage = None;
-        self.analysis_seconds = None;
-        self.running = true;
         self.recent.retain(|p| *p != path);
         self.recent.insert(0, path.clone());
         self.recent.truncate(8);
         self.worker.send(Command::Analyze {
-            run: self.run,
+            run: self.doc.run,
             video: path,
             transcript: None,
         });
     }
 
-    /// Ask for a word explanation of the selected utterance (`samples` LIME samples).
+    /// Ask for a word explanation of the selected utterance (`samples` LIME samples); one
+    /// runs at a time.
     pub fn explain_selected(&mut self, samples: usize) {
-        if let (Some(i), Some(_), None) = (self.selected, &self.result, self.explaining) {
-            self.explaining = Some(i);
-            self.worker.send(Command::Explain {
-                run: self.run,
-                utterance: i,
-                samples,
-                seed: 0,
-            });
+        let (Some(i), Some(_)) = (self.doc.selected, &self.doc.result) else {
+            return;
+        };
+        if self.doc.explanations.values().any(Pending::is_running) {
+            return;
         }
+        self.doc.explanations.insert(i, Pending::Running);
+        self.worker.send(Command::Explain {
+            run: self.doc.run,
+            utterance: i,
+            samples,
+            seed: 0,
+        });
+    }
+
+    /// Ask the worker for the selected utterance's audio-segment explanation (once per
+    /// utterance: a failed or finished one is kept until the file is reopened).
+    pub fn explain_audio_selected(&mut self) {
+        let (Some(i), Some(video), Some(_)) = (self.doc.selected, &self.doc.file, &self.doc.result) else {
+            return;
+        };
+        if self.doc.audio_explanations.contains_key(&i) {
+            return;
+        }
+        self.doc.audio_explanations.insert(i, Pending::Running);
+        self.worker.send(Command::ExplainAudio {
+            run: self.doc.run,
+            utterance: i,
+            video: video.clone(),
+            samples: crate::analysis::explain_audio::AUDIO_SAMPLES,
+            seed: 0,
+        });
     }
 
     pub fn cancel(&mut self) {
-        if self.running {
+        if self.doc.running {
             self.worker.cancel(Job::Analysis);
         }
     }
 
     /// Indices of utterances passing the filter, in dialogue order.
     pub fn visible(&self) -> Vec<usize> {
-        let Some(r) = &self.result else { return Vec::new() };
+        let Some(r) = &self.doc.result else { return Vec::new() };
         let voices = self.voice_similarities();
         r.utterances
             .iter()
             .enumerate()
             .filter(|(_, u)| {
-                self.filter
+                self.doc
+                    .filter
                     .speaker
                     .as_ref()
                     .is_none_or(|s| u.speaker.as_ref() == Some(s))
             })
-            .filter(|(_, u)| self.filter.emotion.is_none_or(|e| u.predicted() == e))
+            .filter(|(_, u)| self.doc.filter.emotion.is_none_or(|e| u.predicted() == e))
             .filter(|(i, u)| {
-                !self.filter.disagreements_only
-                    || crate::export::agreement::disagrees(self.annotator.truth(r, *i), u.predicted())
+                !self.doc.filter.disagreements_only
+                    || crate::export::agreement::disagrees(self.doc.annotator.truth(r, *i), u.predicted())
             })
             .filter(|(i, _)| {
-                self.filter.voice_of.is_none()
+                self.doc.filter.voice_of.is_none()
                     || voices
                         .get(*i)
                         .copied()
@@ -354,12 +371,13 @@ impl AppState {
     /// Follow the selected utterance's voice (toggle off when it is already followed).
     pub fn follow_voice(&mut self) {
         let has_voice = |i: usize| {
-            self.result
+            self.doc
+                .result
                 .as_ref()
                 .and_then(|r| r.utterances.get(i))
                 .is_some_and(|u| u.voice.is_some())
         };
-        self.filter.voice_of = match (self.selected, self.filter.voice_of) {
+        self.doc.filter.voice_of = match (self.doc.selected, self.doc.filter.voice_of) {
             (Some(s), Some(f)) if s == f => None,
             (Some(s), _) if has_voice(s) => Some(s),
             (_, current) => current,
@@ -369,8 +387,8 @@ impl AppState {
     /// Similarity of each utterance's voice to the followed one (`None`: no voice, or no
     /// voice followed).
     pub fn voice_similarities(&self) -> Vec<Option<f32>> {
-        let Some(r) = &self.result else { return Vec::new() };
-        let Some(target) = self.filter.voice_of else {
+        let Some(r) = &self.doc.result else { return Vec::new() };
+        let Some(target) = self.doc.filter.voice_of else {
             return vec![None; r.utterances.len()];
         };
         let voices: Vec<Option<Vec<f32>>> = r.utterances.iter().map(|u| u.voice.clone()).collect();
@@ -381,7 +399,7 @@ impl AppState {
     pub fn overall_progress(&self) -> (f32, Option<f64>) {
         // Weights: decode and faces dominate on CPU; transcription, when there is one, costs
         // about as much as the rest (RTF 0.77 against ~0.87 for the analysis, demo on CPU).
-        let transcribing = self.progress.contains_key(&Stage::Transcribe);
+        let transcribing = self.doc.progress.contains_key(&Stage::Transcribe);
         let rest = if transcribing { 0.55 } else { 1.0 };
         let weights = [
             (Stage::Transcribe, 1.0 - rest),
@@ -392,11 +410,11 @@ impl AppState {
         ];
         let mut done = 0.0;
         for (s, w) in weights {
-            if let Some((d, t)) = self.progress.get(&s) {
+            if let Some((d, t)) = self.doc.progress.get(&s) {
                 done += w * (*d as f64 / (*t).max(1) as f64);
             }
         }
-        let eta = (done > 0.02).then(|| self.elapsed * (1.0 - done) / done);
+        let eta = (done > 0.02).then(|| self.doc.elapsed * (1.0 - done) / done);
         (done as f32, eta)
     }
 }
@@ -404,3 +422,16 @@ impl AppState {
 #[cfg(test)]
 #[path = "state_tests.rs"]
 mod tests;
+
+/// Put a finished job's result (or reason) in `map`, or take the entry out when it was
+/// cancelled.
+fn settle<T>(map: &mut HashMap<usize, Pending<T>>, utterance: usize, result: Result<T, Failure>) {
+    match Pending::finished(result) {
+        Some(p) => {
+            map.insert(utterance, p);
+        }
+        None => {
+            map.remove(&utterance);
+        }
+    }
+}

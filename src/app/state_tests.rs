@@ -4,7 +4,7 @@
 use super::*;
 use crate::analysis::explain::WordExplanation;
 use crate::analysis::fit::Fit;
-use crate::app::segments::SegmentState;
+use crate::app::pending::{Failure, Pending};
 
 fn word_explanation(utterance: usize) -> Box<WordExplanation> {
     Box::new(WordExplanation {
@@ -36,7 +36,7 @@ fn reopened() -> (tempfile::TempDir, AppState, std::sync::mpsc::Sender<Report>, 
     let mut runs = [0; 3];
     for (k, f) in [&first, &second, &first].into_iter().enumerate() {
         state.open(f.clone());
-        runs[k] = state.run;
+        runs[k] = state.doc.run;
     }
     (dir, state, reports, runs)
 }
@@ -54,20 +54,23 @@ fn report(reports: &std::sync::mpsc::Sender<Report>, run: Run, message: Message)
 fn reports_of_earlier_runs_are_dropped() {
     let (_dir, mut state, reports, [first, second, now]) = reopened();
     assert!(first != second && second != now && first != now);
-    state.explaining = Some(0);
+    state.doc.explanations.insert(0, Pending::Running);
     // The first run is the same file as the current one: its path cannot tell them apart.
     for run in [first, second] {
         for m in [
             Message::Cancelled,
             Message::Explained(word_explanation(0)),
-            Message::ExplainFailed("boom".into()),
+            Message::ExplainFailed {
+                utterance: 0,
+                failure: Failure::Error("boom".into()),
+            },
             Message::AudioExplained {
                 utterance: 0,
-                result: Err("no audio".into()),
+                result: Err(Failure::Error("no audio".into())),
             },
             Message::FaceFailed {
                 utterance: 0,
-                error: "no face".into(),
+                failure: Failure::Error("no face".into()),
             },
         ] {
             report(&reports, run, m);
@@ -76,52 +79,61 @@ fn reports_of_earlier_runs_are_dropped() {
     state.poll();
     // The current analysis still runs, and nothing of the earlier runs shows on it.
     assert!(
-        state.running,
+        state.doc.running,
         "an earlier run's cancellation stopped the current analysis"
     );
     assert!(state.messages.is_empty(), "{:?}", state.messages);
-    assert!(state.explanations.is_empty() && state.audio_explanations.is_empty() && state.faces.is_empty());
-    assert_eq!(state.explaining, Some(0));
+    assert!(state.doc.audio_explanations.is_empty() && state.doc.faces.is_empty());
+    assert!(
+        matches!(state.doc.explanations.get(&0), Some(Pending::Running)),
+        "still explaining"
+    );
 
     report(&reports, now, Message::Explained(word_explanation(0)));
     report(&reports, now, Message::Cancelled);
     state.poll();
-    assert!(state.explanations.contains_key(&0) && state.explaining.is_none());
-    assert!(!state.running);
+    assert!(
+        matches!(state.doc.explanations.get(&0), Some(Pending::Ready(_))),
+        "explained"
+    );
+    assert!(!state.doc.running);
     assert_eq!(state.messages, vec![(Level::Info, "analysis cancelled".to_string())]);
 }
 
 #[test]
 fn a_cancelled_audio_explanation_can_be_asked_for_again() {
     let (_dir, mut state, reports, [.., now]) = reopened();
-    for (utterance, error) in [(1, CANCELLED), (2, "this video has no audio track")] {
-        state.audio_explanations.insert(utterance, SegmentState::Pending);
-        let result = Err(error.into());
+    for (utterance, failure) in [
+        (1, Failure::Cancelled),
+        (2, Failure::Error("this video has no audio track".into())),
+    ] {
+        state.doc.audio_explanations.insert(utterance, Pending::Running);
+        let result = Err(failure);
         report(&reports, now, Message::AudioExplained { utterance, result });
     }
     state.poll();
     assert!(
-        !state.audio_explanations.contains_key(&1),
+        !state.doc.audio_explanations.contains_key(&1),
         "a cancelled one must not stay as a failure"
     );
-    assert!(matches!(state.audio_explanations.get(&2), Some(SegmentState::Failed(e)) if e.contains("no audio")));
+    assert!(matches!(state.doc.audio_explanations.get(&2), Some(Pending::Failed(e)) if e.contains("no audio")));
 }
 
 #[test]
 fn opening_a_video_clears_the_previous_videos_filters() {
     let (dir, mut state, _reports, _) = reopened();
-    state.filter = Filter {
+    state.doc.filter = Filter {
         speaker: Some("Cam".into()),
         emotion: Some(Emotion::Joy),
         disagreements_only: true,
         voice_of: Some(3),
     };
-    state.trajectory_of = Some("Cam".into());
+    state.doc.trajectory_of = Some("Cam".into());
     state.open(dir.path().join("second.mp4"));
     assert_eq!(
-        state.filter,
+        state.doc.filter,
         Filter::default(),
         "no filter of the last video hides rows of this one"
     );
-    assert_eq!(state.trajectory_of, None);
+    assert_eq!(state.doc.trajectory_of, None);
 }

@@ -26,9 +26,9 @@ impl ViewerApp {
         let wake_ctx = ctx.clone();
         let worker = Worker::start(options.threads, options.force_cpu, move || wake_ctx.request_repaint());
         let mut state = AppState::new(worker);
-        state.pending_select = options.utterance;
+        state.doc.pending_select = options.utterance;
         if let Some(labels) = options.labels {
-            state.annotator.labels = labels;
+            state.doc.annotator.labels = labels;
         }
         if let Some(file) = options
             .file
@@ -51,67 +51,45 @@ impl ViewerApp {
     }
 
     fn keyboard(&mut self, ctx: &egui::Context) {
-        use egui::Key;
-        let (space, left, right, home, end, open, explain) = ctx.input(|i| {
-            (
-                i.key_pressed(Key::Space),
-                i.key_pressed(Key::ArrowLeft),
-                i.key_pressed(Key::ArrowRight),
-                i.key_pressed(Key::Home),
-                i.key_pressed(Key::End),
-                i.modifiers.command && i.key_pressed(Key::O),
-                i.key_pressed(Key::E),
-            )
-        });
-        if ctx.memory(|m| m.focused().is_some()) {
-            return; // typing in a widget
-        }
-        if left {
-            self.state.step(-1);
-        }
-        if right {
-            self.state.step(1);
-        }
-        if home {
-            self.state.select_first();
-        }
-        if end {
-            self.state.select_last();
-        }
-        if space {
-            self.toggle_play();
-        }
-        if open {
-            self.open_dialog();
-        }
-        if explain {
-            self.state
-                .explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
-        }
-        super::annotate::keyboard(ctx, &mut self.state);
-        self.present.keyboard(ctx);
-        if ctx.input(|i| i.key_pressed(Key::V)) {
-            self.state.follow_voice();
-        }
-        // ELAN habit: , and . step frame by frame (here: through the utterance's keyframes).
-        let (back, forward) = ctx.input(|i| (i.key_pressed(Key::Comma), i.key_pressed(Key::Period)));
-        if back || forward {
-            self.playback.pause();
-            self.state.video_view = false;
-            let last = self.state.frames.len().saturating_sub(1);
-            self.state.frame_index = match forward {
-                true => (self.state.frame_index + 1).min(last),
-                false => self.state.frame_index.saturating_sub(1),
-            };
+        use super::keymap::Action;
+        for action in super::keymap::pressed(ctx) {
+            match action {
+                Action::Previous => self.state.step(-1),
+                Action::Next => self.state.step(1),
+                Action::First => self.state.select_first(),
+                Action::Last => self.state.select_last(),
+                Action::PlayPause => self.toggle_play(),
+                Action::Open => self.open_dialog(),
+                Action::ExplainWords => self
+                    .state
+                    .explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES),
+                Action::FollowVoice => self.state.follow_voice(),
+                Action::Presentation => self.present.toggle(ctx),
+                Action::FrameBack | Action::FrameForward => {
+                    self.playback.pause();
+                    self.state.doc.video_view = false;
+                    let last = self.state.doc.frames.len().saturating_sub(1);
+                    self.state.doc.frame_index = match action {
+                        Action::FrameForward => (self.state.doc.frame_index + 1).min(last),
+                        _ => self.state.doc.frame_index.saturating_sub(1),
+                    };
+                }
+                Action::Label(_)
+                | Action::ClearLabel
+                | Action::ToggleUnsure
+                | Action::NextDisagreement
+                | Action::Undo
+                | Action::Redo => super::annotate::apply(action, &mut self.state),
+            }
         }
     }
 
     /// `AMUSE_FRAME_LOG`: record the frame, repaint continuously, play the video once the
     /// predictions are in, close when the figures are written.
     fn log_frame(&mut self, ctx: &egui::Context, cpu: Option<f32>) {
-        let predicted = self.state.result.is_some();
+        let predicted = self.state.doc.result.is_some();
         let Some(log) = &mut self.frame_log else { return };
-        if log.frame(cpu, self.state.running, predicted, self.playback.playing()) {
+        if log.frame(cpu, self.state.doc.running, predicted, self.playback.playing()) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
@@ -127,31 +105,31 @@ impl ViewerApp {
             self.playback.pause();
         } else {
             self.playback.play();
-            self.state.video_view = true;
+            self.state.doc.video_view = true;
         }
-        self.state.playing = self.playback.playing();
+        self.state.doc.playing = self.playback.playing();
     }
 
     /// Carry out seeks asked for by the panels, advance the playback, and select the
     /// utterance under the playhead while playing.
     fn tick_playback(&mut self, ctx: &egui::Context) {
-        if self.state.file.is_some() && self.state.file.as_deref() != self.playback.file() {
-            if let Some(f) = self.state.file.clone() {
+        if self.state.doc.file.is_some() && self.state.doc.file.as_deref() != self.playback.file() {
+            if let Some(f) = self.state.doc.file.clone() {
                 self.playback.open(&f);
             }
         }
-        if let Some(t) = self.state.seek_request.take() {
+        if let Some(t) = self.state.doc.seek_request.take() {
             self.playback.seek(t);
         }
         let t = self.playback.tick(ctx);
         if let Some(e) = self.playback.error.take() {
             self.state.message(Level::Warning, format!("playback: {e}"));
         }
-        self.state.playing = self.playback.playing();
-        if self.state.playing || self.state.video_view {
-            self.state.playhead = t;
+        self.state.doc.playing = self.playback.playing();
+        if self.state.doc.playing || self.state.doc.video_view {
+            self.state.doc.playhead = t;
         }
-        if self.state.playing {
+        if self.state.doc.playing {
             self.state.follow_playhead();
         }
     }
@@ -201,7 +179,7 @@ impl ViewerApp {
                 }
             }
             ui.separator();
-            match &self.state.file {
+            match &self.state.doc.file {
                 Some(f) => ui.strong(
                     f.file_name()
                         .map(|n| n.to_string_lossy().into_owned())
@@ -209,10 +187,10 @@ impl ViewerApp {
                 ),
                 None => ui.label("drop a video here or use Open…"),
             };
-            if self.state.running {
+            if self.state.doc.running {
                 ui.separator();
                 let (p, eta) = self.state.overall_progress();
-                let stage = self.state.current_stage.map_or("loading models", |s| s.name());
+                let stage = self.state.doc.current_stage.map_or("loading models", |s| s.name());
                 let eta = eta.map_or(String::new(), |e| format!(", ~{e:.0}s left"));
                 ui.add(
                     egui::ProgressBar::new(p)
@@ -246,12 +224,12 @@ impl ViewerApp {
                 }
                 None => ui.label("loading models…"),
             };
-            if let Some(s) = self.state.analysis_seconds {
+            if let Some(s) = self.state.doc.analysis_seconds {
                 ui.separator();
                 ui.label(format!("analysed in {s:.1}s"));
             }
             panels::annotate::status(ui, &self.state);
-            if self.state.result.as_ref().is_some_and(|r| r.transcribed) {
+            if self.state.doc.result.as_ref().is_some_and(|r| r.transcribed) {
                 ui.separator();
                 ui.colored_label(
                     egui::Color32::from_rgb(220, 160, 30),
@@ -324,7 +302,7 @@ impl eframe::App for ViewerApp {
             }
         }
         self.tick_playback(&ctx);
-        if self.state.running {
+        if self.state.doc.running {
             ctx.request_repaint_after(std::time::Duration::from_millis(200));
         }
 
@@ -342,9 +320,9 @@ impl eframe::App for ViewerApp {
                 ui.add_space(4.0);
                 panels::timeline::show(ui, &mut self.state);
                 ui.separator();
-                let mut of = self.state.trajectory_of.take();
+                let mut of = self.state.doc.trajectory_of.take();
                 panels::trajectory::show(ui, &mut self.state, &mut of);
-                self.state.trajectory_of = of;
+                self.state.doc.trajectory_of = of;
             });
         egui::Panel::left("table")
             .resizable(true)
@@ -366,7 +344,7 @@ impl eframe::App for ViewerApp {
             if panels::transport::show(ui, &mut self.state, self.playback.duration).is_some() {
                 self.toggle_play();
             }
-            match (&self.playback.frame, self.state.video_view) {
+            match (&self.playback.frame, self.state.doc.video_view) {
                 (Some((time, tex)), true) => {
                     panels::keyframe::show_video(ui, &mut self.state, &mut self.textures, tex, *time)
                 }

@@ -8,6 +8,7 @@ use super::background::Background;
 pub use super::jobs::Job;
 use super::jobs::Jobs;
 pub use super::messages::{Command, Message, Report, Run};
+use super::pending::Failure;
 use crate::analysis::result::DialogueResult;
 use crate::analysis::Analyzer;
 use crate::device;
@@ -218,7 +219,7 @@ fn run(
                     Some(run),
                     match result {
                         Ok(e) => Message::Explained(Box::new(e)),
-                        Err(e) => Message::ExplainFailed(e),
+                        Err(failure) => Message::ExplainFailed { utterance, failure },
                     },
                 );
             }
@@ -255,16 +256,16 @@ fn run(
                         })
                         .and_then(|(frame, e)| match e.overlay(&frame) {
                             Some(o) => Ok((e, o)),
-                            None => Err("could not draw the face regions".to_string()),
+                            None => Err(Failure::Error("could not draw the face regions".into())),
                         }),
                     Ok(analyzer) => analyzer
                         .explain_face_in(&video, &times, samples, 0)
-                        .map_err(|e| format!("{e:#}"))
+                        .map_err(|e| failure(&e))
                         .and_then(|(frame, e)| match e.overlay(&frame) {
                             Some(o) => Ok((e, o)),
-                            None => Err("could not draw the face regions".to_string()),
+                            None => Err(Failure::Error("could not draw the face regions".into())),
                         }),
-                    Err(_) => Err("models not loaded".into()),
+                    Err(_) => Err(Failure::Error("models not loaded".into())),
                 };
                 send(
                     Some(run),
@@ -274,7 +275,7 @@ fn run(
                             overlay: (o.width(), o.height(), o.into_raw()),
                             explanation: Box::new(e),
                         },
-                        Err(error) => Message::FaceFailed { utterance, error },
+                        Err(failure) => Message::FaceFailed { utterance, failure },
                     },
                 );
             }
@@ -356,23 +357,20 @@ fn ready<'a>(
     analyzer: &'a anyhow::Result<Analyzer>,
     analysed: &'a Option<Analysed>,
     run: Run,
-) -> Result<(&'a Analyzer, &'a Dialogue, &'a [UtteranceFeatures]), String> {
+) -> Result<(&'a Analyzer, &'a Dialogue, &'a [UtteranceFeatures]), Failure> {
     let Ok(analyzer) = analyzer else {
-        return Err("models not loaded".into());
+        return Err(Failure::Error("models not loaded".into()));
     };
     match analysed {
         Some((r, d, f)) if *r == run => Ok((analyzer, d, f)),
-        _ => Err("this video's analysis is not ready (open it again)".into()),
+        _ => Err(Failure::Error(
+            "this video's analysis is not ready (open it again)".into(),
+        )),
     }
 }
 
-/// An explanation's error as the viewer shows it ("cancelled" when the user cancelled).
-fn failure(e: &anyhow::Error) -> String {
-    if e.downcast_ref::<Cancelled>().is_some() {
-        super::messages::CANCELLED.into()
-    } else {
-        format!("{e:#}")
-    }
+fn failure(e: &anyhow::Error) -> Failure {
+    Failure::of(e)
 }
 
 fn analyze(

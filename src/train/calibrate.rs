@@ -93,7 +93,8 @@ pub fn fit_temperature(samples: &[(usize, &[f64])]) -> f64 {
 /// pattern, each head over every utterance where its modality is present. A pattern is
 /// fitted on the `real` pools (recordings, as the dev sets are) when they have it, else on
 /// the `synthetic` ones (the cross-corpus samples: the only source of, e.g., a face with
-/// words); patterns and heads with fewer than [`MIN_SAMPLES`] samples keep `T = 1`.
+/// words), whose temperature is then at least 1; patterns and heads with fewer than
+/// [`MIN_SAMPLES`] samples keep `T = 1`.
 pub fn fit(model: &Amuse, real: &[&Corpus], synthetic: &[&Corpus], device: Device) -> Calibration {
     let rows = |pools: &[&Corpus]| -> Vec<Row> { pools.iter().flat_map(|p| outputs(model, p, device)).collect() };
     let (real, synthetic) = (rows(real), rows(synthetic));
@@ -102,14 +103,21 @@ pub fn fit(model: &Amuse, real: &[&Corpus], synthetic: &[&Corpus], device: Devic
             rows.iter().filter_map(|r| of(r).map(|l| (r.truth, l))).collect()
         };
         let from_real = pick(&real);
-        let samples = if from_real.len() >= MIN_SAMPLES {
-            from_real
+        let (samples, is_real) = if from_real.len() >= MIN_SAMPLES {
+            (from_real, true)
         } else {
-            pick(&synthetic)
+            (pick(&synthetic), false)
         };
         (samples.len() >= MIN_SAMPLES).then(|| {
             let refs: Vec<(usize, &[f64])> = samples.iter().map(|(y, l)| (*y, l.as_slice())).collect();
-            fit_temperature(&refs)
+            // Synthetic samples agree across modalities by construction, so they are easier
+            // than real ones: they may soften a pattern's confidences, never sharpen them.
+            let t = fit_temperature(&refs);
+            if is_real {
+                t
+            } else {
+                t.max(1.0)
+            }
         })
     };
     let mut calibration = Calibration::default();

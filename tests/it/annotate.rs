@@ -34,13 +34,13 @@ fn harness(file: std::path::PathBuf) -> Harness<'static, ViewerApp> {
 
 fn wait_for_result(h: &mut Harness<'static, ViewerApp>) {
     let start = Instant::now();
-    while h.state().state.result.is_none() {
+    while h.state().state.doc.result.is_none() {
         assert!(
             start.elapsed() < Duration::from_secs(600),
             "timed out waiting for the analysis"
         );
         assert!(
-            h.state().state.running,
+            h.state().state.doc.running,
             "analysis failed: {:?}",
             h.state().state.messages
         );
@@ -68,7 +68,7 @@ fn keyboard_annotation_autosaves_undoes_and_survives_reopening() {
     std::fs::copy(common::demo().with_extension("csv"), dir.path().join("demo.csv")).unwrap();
     let mut h = harness(video.clone());
     wait_for_result(&mut h);
-    assert_eq!(h.state().state.selected, Some(0));
+    assert_eq!(h.state().state.doc.selected, Some(0));
 
     // 3 = fear (Emotion::ALL order), saved at once.
     h.key_press(Key::Num3);
@@ -96,16 +96,17 @@ fn keyboard_annotation_autosaves_undoes_and_survives_reopening() {
     // N: the next utterance whose prediction differs from its truth (corrections first).
     let next = {
         let s = &h.state().state;
-        s.annotator
-            .next_disagreement(s.result.as_ref().unwrap(), Some(0))
+        s.doc
+            .annotator
+            .next_disagreement(s.doc.result.as_ref().unwrap(), Some(0))
             .expect("the demo has disagreements")
     };
     h.key_press(Key::N);
     h.run_steps(2);
-    assert_eq!(h.state().state.selected, Some(next));
+    assert_eq!(h.state().state.doc.selected, Some(next));
     let s = &h.state().state;
-    let r = s.result.as_ref().unwrap();
-    assert_ne!(s.annotator.truth(r, next), Some(r.utterances[next].predicted()));
+    let r = s.doc.result.as_ref().unwrap();
+    assert_ne!(s.doc.annotator.truth(r, next), Some(r.utterances[next].predicted()));
     assert!(next > 0);
 
     // A note typed into the explanation panel is saved when the field is left.
@@ -130,6 +131,6 @@ fn keyboard_annotation_autosaves_undoes_and_survives_reopening() {
     h.state_mut().state.open(video.clone());
     wait_for_result(&mut h);
     let s = &h.state().state;
-    let f = s.annotator.fields(s.result.as_ref().unwrap(), 0);
+    let f = s.doc.annotator.fields(s.doc.result.as_ref().unwrap(), 0);
     assert_eq!((f.emotion(), f.unsure), (Some(Emotion::Anger), true));
 }

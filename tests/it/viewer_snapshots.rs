@@ -14,7 +14,8 @@ use amuse::analysis::fit::Fit;
 use amuse::analysis::result::{DialogueResult, UtteranceResult};
 use amuse::app::overlays;
 use amuse::app::panels;
-use amuse::app::segments::{self, SegmentState};
+use amuse::app::panels::segments;
+use amuse::app::pending::Pending;
 use amuse::app::state::AppState;
 use amuse::app::worker::Worker;
 use amuse::emotion::Emotion;
@@ -47,7 +48,7 @@ fn utterance(start: f64, end: f64, speaker: &str, text: &str, predicted: Emotion
 /// A stored four-line dialogue with a word explanation of line 2.
 fn state() -> AppState {
     let mut s = AppState::new(Worker::idle());
-    s.result = Some(DialogueResult {
+    s.doc.result = Some(DialogueResult {
         utterances: vec![
             utterance(0.0, 2.5, "Eileen", "We won the grant!", Emotion::Joy, Emotion::Joy),
             utterance(
@@ -80,9 +81,9 @@ fn state() -> AppState {
         checkpoint: "fixed data".into(),
         reads_faces: false,
     });
-    s.explanations.insert(
+    s.doc.explanations.insert(
         2,
-        WordExplanation {
+        Pending::Ready(WordExplanation {
             utterance: 2,
             pieces: [
                 "All", " ", "of", " ", "it.", " ", "I", " ", "can't", " ", "believe", " ", "it.",
@@ -101,12 +102,13 @@ fn state() -> AppState {
                 evaluated: 212,
                 seconds: 1.5,
             },
-        },
+        }),
     );
-    s.audio_explanations
-        .insert(2, SegmentState::Ready(Box::new(audio_explanation())));
-    s.selected = Some(2);
-    s.playhead = 6.0;
+    s.doc
+        .audio_explanations
+        .insert(2, Pending::Ready(Box::new(audio_explanation())));
+    s.doc.selected = Some(2);
+    s.doc.playhead = 6.0;
     s
 }
 
@@ -163,8 +165,8 @@ fn timeline_and_trajectories_render_as_committed() {
     h.run();
     snapshot(&mut h, "timeline_trajectories");
     // Drawing does not change what is selected or where the playhead is.
-    assert_eq!(h.state().selected, Some(2));
-    assert_eq!(h.state().playhead, 6.0);
+    assert_eq!(h.state().doc.selected, Some(2));
+    assert_eq!(h.state().doc.playhead, 6.0);
 }
 
 #[test]
@@ -278,8 +280,8 @@ fn audio_segments_are_a_strip_over_the_utterance_coloured_by_weight() {
 #[test]
 fn audio_segments_are_asked_for_with_a_button_only_where_audio_was_used() {
     let mut s = state();
-    s.file = Some(std::path::PathBuf::from("/nonexistent/episode.mp4"));
-    s.selected = Some(1);
+    s.doc.file = Some(std::path::PathBuf::from("/nonexistent/episode.mp4"));
+    s.doc.selected = Some(1);
     let mut h = Harness::builder()
         .with_size(egui::vec2(420.0, 700.0))
         .build_ui_state(|ui, s: &mut AppState| panels::explain::show(ui, s), s);
@@ -288,19 +290,20 @@ fn audio_segments_are_asked_for_with_a_button_only_where_audio_was_used() {
     h.get_by_label("explain audio segments (slow)").click();
     h.run_steps(2); // the pending strip shows a spinner, which keeps repainting
     assert!(matches!(
-        h.state().audio_explanations.get(&1),
-        Some(SegmentState::Pending)
+        h.state().doc.audio_explanations.get(&1),
+        Some(Pending::Running)
     ));
     assert!(h.query_by_label_contains("explaining the audio segments").is_some());
     // A failure is shown as a note, not a strip.
     h.state_mut()
+        .doc
         .audio_explanations
-        .insert(1, Err("the checkpoint does not use audio".to_string()).into());
+        .insert(1, Pending::Failed("the checkpoint does not use audio".to_string()));
     h.run();
     assert!(h.query_by_label_contains("audio segments: the checkpoint").is_some());
     // An utterance the audio head did not see (text-only checkpoint) offers no button.
-    h.state_mut().selected = Some(3);
-    h.state_mut().result.as_mut().unwrap().utterances[3].modality_probs[1] = None;
+    h.state_mut().doc.selected = Some(3);
+    h.state_mut().doc.result.as_mut().unwrap().utterances[3].modality_probs[1] = None;
     h.run();
     assert!(h.query_by_label("explain audio segments (slow)").is_none());
 }

@@ -9,11 +9,11 @@ use crate::export::{self, Format, Source};
 
 /// Correction, unsure flag and note of utterance `i`.
 pub fn editor(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
-    let Some(r) = state.result.take() else { return };
-    let fields = state.annotator.fields(&r, i);
+    let Some(r) = state.doc.result.take() else { return };
+    let fields = state.doc.annotator.fields(&r, i);
     let mut label = fields.correction.clone();
     let mut unsure = fields.unsure;
-    let labels = state.annotator.label_set().labels.clone();
+    let labels = state.doc.annotator.label_set().labels.clone();
     ui.horizontal_wrapped(|ui| {
         let caption = ui.label("correction:");
         let none = format!("none (keys 1-{})", labels.len());
@@ -33,15 +33,15 @@ pub fn editor(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
         ui.checkbox(&mut unsure, "unsure (U)");
     });
     if label != fields.correction {
-        state.annotator.set_label(&r, i, label.as_deref());
+        state.doc.annotator.set_label(&r, i, label.as_deref());
     }
     if unsure != fields.unsure {
-        state.annotator.toggle_unsure(&r, i);
+        state.doc.annotator.toggle_unsure(&r, i);
     }
-    if state.annotator.note_draft.as_ref().is_none_or(|(k, _)| *k != i) {
-        state.annotator.note_draft = Some((i, fields.note.clone()));
+    if state.doc.annotator.note_draft.as_ref().is_none_or(|(k, _)| *k != i) {
+        state.doc.annotator.note_draft = Some((i, fields.note.clone()));
     }
-    if let Some((_, text)) = &mut state.annotator.note_draft {
+    if let Some((_, text)) = &mut state.doc.annotator.note_draft {
         let resp = ui.add(
             egui::TextEdit::multiline(text)
                 .hint_text("note (saved when you leave the field)")
@@ -50,15 +50,15 @@ pub fn editor(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
         );
         if resp.lost_focus() {
             let note = text.clone();
-            state.annotator.set_note(&r, i, &note);
+            state.doc.annotator.set_note(&r, i, &note);
         }
     }
-    state.result = Some(r);
+    state.doc.result = Some(r);
 }
 
 /// "corrections saved" / "corrections not saved: why" in the status bar.
 pub fn status(ui: &mut egui::Ui, state: &AppState) {
-    if let Some((text, problem)) = state.annotator.status_text() {
+    if let Some((text, problem)) = state.doc.annotator.status_text() {
         ui.separator();
         if problem {
             ui.colored_label(egui::Color32::from_rgb(210, 60, 60), text);
@@ -70,13 +70,14 @@ pub fn status(ui: &mut egui::Ui, state: &AppState) {
 
 /// Export the open dialogue to a file the user picks.
 pub fn export_menu(ui: &mut egui::Ui, state: &mut AppState) {
-    let enabled = state.result.is_some();
+    let enabled = state.doc.result.is_some();
     ui.add_enabled_ui(enabled, |ui| {
         ui.menu_button("Export", |ui| {
             for f in Format::ALL {
                 if ui.button(f.extension().to_uppercase()).clicked() {
                     ui.close();
                     let stem = state
+                        .doc
                         .file
                         .as_ref()
                         .and_then(|p| p.file_stem())
@@ -98,12 +99,18 @@ pub fn export_menu(ui: &mut egui::Ui, state: &mut AppState) {
 /// Write the open dialogue (predictions, corrections, explanations) to `path`; the format
 /// follows the extension. The outcome is shown as a message.
 pub fn export_to(state: &mut AppState, path: &std::path::Path) {
-    let Some(r) = &state.result else { return };
-    let annotations = state.annotator.sidecar.as_ref().map(|s| &s.annotations);
-    let rows = export::rows(r, annotations, &state.explanations);
+    let Some(r) = &state.doc.result else { return };
+    let annotations = state.doc.annotator.sidecar.as_ref().map(|s| &s.annotations);
+    let explained: std::collections::HashMap<usize, crate::analysis::explain::WordExplanation> = state
+        .doc
+        .explanations
+        .iter()
+        .filter_map(|(i, p)| p.ready().map(|e| (*i, e.clone())))
+        .collect();
+    let rows = export::rows(r, annotations, &explained);
     let label_set = annotations.map_or("meld".to_owned(), |a| a.label_set.name.clone());
     let source = Source {
-        video: state.file.as_deref(),
+        video: state.doc.file.as_deref(),
         checkpoint: &r.checkpoint,
         label_set: &label_set,
     };
@@ -115,8 +122,8 @@ pub fn export_to(state: &mut AppState, path: &std::path::Path) {
 
 /// Agreement of the open dialogue's predictions with the truth (corrections first).
 pub fn agreement(ui: &mut egui::Ui, state: &AppState) {
-    let Some(r) = &state.result else { return };
-    let annotations = state.annotator.sidecar.as_ref().map(|s| &s.annotations);
+    let Some(r) = &state.doc.result else { return };
+    let annotations = state.doc.annotator.sidecar.as_ref().map(|s| &s.annotations);
     let rows = export::rows(r, annotations, &Default::default());
     let Some(report) = crate::export::agreement::of_rows(&rows) else {
         return;

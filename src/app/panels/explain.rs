@@ -15,8 +15,13 @@ fn weight_colour(w: f64, max: f64) -> egui::Color32 {
 
 /// The transcript with LIME word weights, the weights as bars, and the fit quality.
 fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
-    match state.explanations.get(&i) {
-        Some(e) => {
+    let running = state
+        .doc
+        .explanations
+        .values()
+        .any(crate::app::pending::Pending::is_running);
+    match state.doc.explanations.get(&i) {
+        Some(crate::app::pending::Pending::Ready(e)) => {
             let max = e.top.iter().map(|(_, w)| w.abs()).fold(0.0, f64::max);
             ui.strong(format!("why “{}”: words (LIME)", e.fit.label.name()));
             ui.horizontal_wrapped(|ui| {
@@ -62,7 +67,7 @@ fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
                 "{} samples ({} distinct), local R² {:.2}, {:.1}s",
                 e.fit.samples, e.fit.evaluated, e.fit.score, e.fit.seconds
             ));
-            if state.explaining.is_none()
+            if !running
                 && ui
                     .button(format!("explain again with {} samples", (e.fit.samples * 4).min(5000)))
                     .clicked()
@@ -70,14 +75,17 @@ fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
                 state.explain_selected((e.fit.samples * 4).min(5000));
             }
         }
-        None if state.explaining == Some(i) => {
+        Some(crate::app::pending::Pending::Running) => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("explaining the words (LIME)…");
             });
         }
+        Some(crate::app::pending::Pending::Failed(e)) => {
+            ui.weak(format!("words: {e}"));
+        }
         None => {
-            if state.explaining.is_none() && ui.button("explain words (E)").clicked() {
+            if !running && ui.button("explain words (E)").clicked() {
                 state.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
             }
         }
@@ -85,7 +93,7 @@ fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
 }
 
 pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
-    let (Some(result), Some(i)) = (&state.result, state.selected) else {
+    let (Some(result), Some(i)) = (&state.doc.result, state.doc.selected) else {
         ui.label("select an utterance");
         return;
     };
@@ -114,7 +122,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
     let has_voice = u.voice.is_some();
     // The audio strip is offered when the checkpoint's audio head saw this utterance.
     let audio_span = u.modality_probs[1].is_some().then_some((u.start, u.end));
-    if has_voice && state.filter.voice_of != Some(i) && ui
+    if has_voice && state.doc.filter.voice_of != Some(i) && ui
         .button("follow this voice (V)")
         .on_hover_text("show only the utterances spoken in the same voice (speaker context by voice, useful when the transcript's names are missing or wrong)")
         .clicked()
@@ -129,11 +137,11 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
     words(ui, state, i);
     if let Some(span) = audio_span {
         ui.separator();
-        crate::app::segments::show(ui, state, i, span);
+        crate::app::panels::segments::show(ui, state, i, span);
     }
-    if state.faces.contains_key(&i) {
+    if state.doc.faces.contains_key(&i) {
         ui.separator();
-        crate::app::face::show(ui, state.faces.get_mut(&i));
+        crate::app::panels::face::show(ui, state.doc.faces.get_mut(&i));
     }
 }
 
@@ -141,7 +149,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
 /// the face, side by side: one row per emotion, one small bar per column, so that the whole
 /// of Fig. 2's prediction part fits above the explanations.
 fn probabilities(ui: &mut egui::Ui, state: &AppState, i: usize) {
-    let Some(result) = &state.result else { return };
+    let Some(result) = &state.doc.result else { return };
     let Some(u) = result.utterances.get(i) else { return };
     let mut columns: Vec<(String, [f32; 7], String)> = vec![(
         "AMuSE".into(),

@@ -3,8 +3,8 @@
 //! highlighted) and their landmarks, the face regions tinted by the face explanation's LIME
 //! weights, and the background's SLIC superpixels (see `app::overlays`).
 
-use crate::app::face::FaceState;
 use crate::app::overlays::{self, Superpixels};
+use crate::app::pending::Pending;
 use crate::app::state::AppState;
 
 /// Seconds within which a keyframe's faces (or the face explanation) are drawn on a played
@@ -22,8 +22,9 @@ pub struct Textures {
 }
 
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, textures: &mut Textures) {
-    if textures.generation != state.frames_generation || textures.handles.len() != state.frames.len() {
+    if textures.generation != state.doc.frames_generation || textures.handles.len() != state.doc.frames.len() {
         textures.handles = state
+            .doc
             .frames
             .iter()
             .enumerate()
@@ -32,9 +33,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, textures: &mut Textures) {
                     .load_texture(format!("keyframe{k}"), f.image.clone(), egui::TextureOptions::LINEAR)
             })
             .collect();
-        textures.generation = state.frames_generation;
+        textures.generation = state.doc.frames_generation;
     }
-    let (Some(result), Some(i)) = (&state.result, state.selected) else {
+    let (Some(result), Some(i)) = (&state.doc.result, state.doc.selected) else {
         ui.centered_and_justified(|ui| ui.label("no utterance selected"));
         return;
     };
@@ -49,12 +50,14 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, textures: &mut Textures) {
         });
         return;
     }
-    let k = state.frame_index.min(textures.handles.len() - 1);
+    let k = state.doc.frame_index.min(textures.handles.len() - 1);
     let tex = textures.handles[k].clone();
-    let time = state.frames[k].time;
+    let time = state.doc.frames[k].time;
     if state.overlays.superpixels {
-        let images: Vec<egui::ColorImage> = state.frames.iter().map(|f| f.image.clone()).collect();
-        textures.superpixels.request(state.frames_generation, &images, ui.ctx());
+        let images: Vec<egui::ColorImage> = state.doc.frames.iter().map(|f| f.image.clone()).collect();
+        textures
+            .superpixels
+            .request(state.doc.frames_generation, &images, ui.ctx());
     }
     picture(ui, state, textures, &tex, time, Some(k));
     // Wrapped: the centre can be narrow between the table and the explanation panel.
@@ -72,8 +75,8 @@ pub fn show_video(
     tex: &egui::TextureHandle,
     time: f64,
 ) {
-    let keyframe = state.selected.and_then(|i| {
-        let u = state.result.as_ref()?.utterances.get(i)?;
+    let keyframe = state.doc.selected.and_then(|i| {
+        let u = state.doc.result.as_ref()?.utterances.get(i)?;
         let (k, t) = u
             .keyframe_times
             .iter()
@@ -115,19 +118,19 @@ fn picture(
     let avail = ui.available_size() - egui::vec2(0.0, 24.0);
     let scale = (avail.x / size.x).min(avail.y / size.y).clamp(0.05, 4.0);
     let rect = ui.add(egui::Image::new((tex.id(), size * scale))).rect;
-    let (Some(result), Some(i)) = (&state.result, state.selected) else {
+    let (Some(result), Some(i)) = (&state.doc.result, state.doc.selected) else {
         return rect;
     };
     let painter = ui.painter_at(rect);
     let to_screen = |x: f32, y: f32| rect.min + egui::vec2(x, y) * scale;
     let full = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
     // Superpixels are of the keyframes: not drawn over played frames.
-    if let (true, false, Some(k)) = (state.overlays.superpixels, state.video_view, k) {
-        if let Some(sp) = textures.superpixels.texture(state.frames_generation, k, ui.ctx()) {
+    if let (true, false, Some(k)) = (state.overlays.superpixels, state.doc.video_view, k) {
+        if let Some(sp) = textures.superpixels.texture(state.doc.frames_generation, k, ui.ctx()) {
             painter.image(sp.id(), rect, full, egui::Color32::WHITE);
         }
     }
-    if let (true, Some(FaceState::Ready(view))) = (state.overlays.face_regions, state.faces.get(&i)) {
+    if let (true, Some(Pending::Ready(view))) = (state.overlays.face_regions, state.doc.faces.get(&i)) {
         let e = &view.explanation;
         if (e.time - time).abs() <= NEAR {
             if textures.face.as_ref().is_none_or(|(u, _)| *u != i) {

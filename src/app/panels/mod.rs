@@ -2,7 +2,9 @@
 pub mod annotate;
 pub mod checkpoint;
 pub mod explain;
+pub mod face;
 pub mod keyframe;
+pub mod segments;
 pub mod table;
 pub mod timeline;
 pub mod trajectory;

@@ -8,42 +8,49 @@ use crate::app::state::AppState;
 use crate::emotion::Emotion;
 
 pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
-    let Some(result) = &state.result else {
+    let Some(result) = &state.doc.result else {
         ui.label("no analysis yet");
         return;
     };
     let speakers = result.speakers();
     ui.horizontal_wrapped(|ui| {
         egui::ComboBox::from_id_salt("speaker_filter")
-            .selected_text(state.filter.speaker.clone().unwrap_or_else(|| "all speakers".into()))
+            .selected_text(
+                state
+                    .doc
+                    .filter
+                    .speaker
+                    .clone()
+                    .unwrap_or_else(|| "all speakers".into()),
+            )
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.filter.speaker, None, "all speakers");
+                ui.selectable_value(&mut state.doc.filter.speaker, None, "all speakers");
                 for s in &speakers {
-                    ui.selectable_value(&mut state.filter.speaker, Some(s.clone()), s);
+                    ui.selectable_value(&mut state.doc.filter.speaker, Some(s.clone()), s);
                 }
             });
         egui::ComboBox::from_id_salt("emotion_filter")
-            .selected_text(state.filter.emotion.map_or("all emotions", |e| e.name()))
+            .selected_text(state.doc.filter.emotion.map_or("all emotions", |e| e.name()))
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.filter.emotion, None, "all emotions");
+                ui.selectable_value(&mut state.doc.filter.emotion, None, "all emotions");
                 for e in Emotion::ALL {
-                    ui.selectable_value(&mut state.filter.emotion, Some(e), e.name());
+                    ui.selectable_value(&mut state.doc.filter.emotion, Some(e), e.name());
                 }
             });
-        ui.checkbox(&mut state.filter.disagreements_only, "disagreements only");
-        if let Some(k) = state.filter.voice_of {
+        ui.checkbox(&mut state.doc.filter.disagreements_only, "disagreements only");
+        if let Some(k) = state.doc.filter.voice_of {
             if ui
                 .button(format!("same voice as #{} (clear)", k + 1))
                 .on_hover_text("utterances whose voice matches the followed one; click to show all")
                 .clicked()
             {
-                state.filter.voice_of = None;
+                state.doc.filter.voice_of = None;
             }
         }
     });
     let similarities = state.voice_similarities();
     let visible = state.visible();
-    let Some(result) = &state.result else { return };
+    let Some(result) = &state.doc.result else { return };
     let mut clicked = None;
     TableBuilder::new(ui)
         .striped(true)
@@ -70,7 +77,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
             body.rows(20.0, visible.len(), |mut row| {
                 let i = visible[row.index()];
                 let u = &result.utterances[i];
-                row.set_selected(state.selected == Some(i));
+                row.set_selected(state.doc.selected == Some(i));
                 row.col(|ui| {
                     ui.label(format!("{}", i + 1));
                 });
@@ -91,7 +98,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                     ui.label(u.label.map_or("–", |l| l.name()));
                 });
                 // The annotator's correction; agreement is against it when present.
-                let fields = state.annotator.fields(result, i);
+                let fields = state.doc.annotator.fields(result, i);
                 row.col(|ui| {
                     let c = fields.correction.clone().unwrap_or_default();
                     let r = ui.label(if fields.unsure { format!("{c}?") } else { c });
@@ -99,7 +106,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                         r.on_hover_text(&fields.note);
                     }
                 });
-                row.col(|ui| match state.annotator.truth(result, i) {
+                row.col(|ui| match state.doc.annotator.truth(result, i) {
                     Some(l) if l == u.predicted() => {
                         ui.colored_label(egui::Color32::from_rgb(60, 170, 60), "ok");
                     }

@@ -6,7 +6,7 @@ use super::colour;
 use crate::app::state::AppState;
 
 pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
-    let Some(result) = &state.result else { return };
+    let Some(result) = &state.doc.result else { return };
     let mut speakers = result.speakers();
     if result.utterances.iter().any(|u| u.speaker.is_none()) {
         speakers.push("?".into());
@@ -44,7 +44,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
                     egui::Rect::from_min_max(egui::pos2(block.left(), block.bottom() - 4.0), block.right_bottom());
                 painter.rect_filled(stripe, 0.0, colour(l));
             }
-            if state.selected == Some(i) {
+            if state.doc.selected == Some(i) {
                 painter.rect_stroke(
                     block.expand(1.5),
                     2.0,
@@ -77,7 +77,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         );
         t += step;
     }
-    let head = x_of(state.playhead);
+    let head = x_of(state.doc.playhead);
     painter.line_segment(
         [egui::pos2(head, rect.top()), egui::pos2(head, axis_y - 6.0)],
         egui::Stroke::new(1.5, ui.visuals().strong_text_color()),

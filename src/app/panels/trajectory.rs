@@ -10,7 +10,7 @@ use crate::emotion::Emotion;
 
 /// Which trajectory is shown.
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, who: &mut Option<String>) {
-    let Some(result) = &state.result else { return };
+    let Some(result) = &state.doc.result else { return };
     let speakers = result.speakers();
     ui.horizontal(|ui| {
         ui.selectable_value(who, None, "group");

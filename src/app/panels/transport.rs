@@ -20,7 +20,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, duration: Option<f64>) -> O
     let mut action = None;
     ui.horizontal(|ui| {
         if ui
-            .button(if state.playing { "Pause" } else { "Play" })
+            .button(if state.doc.playing { "Pause" } else { "Play" })
             .on_hover_text("Space")
             .clicked()
         {
@@ -36,8 +36,8 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, duration: Option<f64>) -> O
             ui.weak("opening the video…");
             return;
         };
-        ui.label(format!("{} / {}", clock(state.playhead), clock(end)));
-        let mut t = state.playhead.min(end);
+        ui.label(format!("{} / {}", clock(state.doc.playhead), clock(end)));
+        let mut t = state.doc.playhead.min(end);
         ui.spacing_mut().slider_width = (ui.available_width() - 8.0).max(60.0);
         let seek = ui
             .add(egui::Slider::new(&mut t, 0.0..=end).show_value(false))

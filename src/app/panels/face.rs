@@ -3,6 +3,7 @@
 //! word explanation), kept per utterance, drawn by the explanation panel.
 
 use crate::analysis::explain_face::{FaceExplanation, Target};
+use crate::app::pending::Pending;
 
 /// A finished face explanation with its tinted crop (plain pixels; the texture is made on
 /// first draw).
@@ -10,13 +11,6 @@ pub struct FaceView {
     pub explanation: FaceExplanation,
     pub image: egui::ColorImage,
     pub texture: Option<egui::TextureHandle>,
-}
-
-pub enum FaceState {
-    Pending,
-    Ready(Box<FaceView>),
-    /// No face, no video, or an error: shown as a short note.
-    Failed(String),
 }
 
 impl FaceView {
@@ -36,19 +30,19 @@ impl FaceView {
 }
 
 /// Draw the face regions with their weights (the crop tinted green/red, then a table).
-pub fn show(ui: &mut egui::Ui, state: Option<&mut FaceState>) {
+pub fn show(ui: &mut egui::Ui, state: Option<&mut Pending<Box<FaceView>>>) {
     match state {
         None => {}
-        Some(FaceState::Pending) => {
+        Some(Pending::Running) => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("explaining the face…");
             });
         }
-        Some(FaceState::Failed(e)) => {
+        Some(Pending::Failed(e)) => {
             ui.weak(format!("face: {e}"));
         }
-        Some(FaceState::Ready(view)) => {
+        Some(Pending::Ready(view)) => {
             let e = view.explanation.clone();
             let (heading, hover) = match e.explains {
                 Target::Expression => (

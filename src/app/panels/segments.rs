@@ -4,46 +4,12 @@
 //!
 //! Why on demand (a button, not on selection like the face): every distinct silencing
 //! pattern is one pass of the audio encoder over a full 30 s Whisper window, so it costs
-//! [`AUDIO_SAMPLES`]' distinct patterns × one Whisper pass — minutes on a CPU, while the word
+//! [`crate::analysis::explain_audio::AUDIO_SAMPLES`]' distinct patterns × one Whisper pass — minutes on a CPU, while the word
 //! and face explanations take seconds. It runs on the worker like them and can be cancelled.
 
-use super::state::AppState;
-use super::worker::Command;
-use crate::analysis::explain_audio::{SegmentExplanation, AUDIO_SAMPLES};
-
-pub enum SegmentState {
-    Pending,
-    Ready(Box<SegmentExplanation>),
-    /// No audio, a checkpoint without audio, cancelled, or an error: shown as a short note.
-    Failed(String),
-}
-
-impl From<Result<Box<SegmentExplanation>, String>> for SegmentState {
-    fn from(r: Result<Box<SegmentExplanation>, String>) -> Self {
-        r.map_or_else(Self::Failed, Self::Ready)
-    }
-}
-
-impl AppState {
-    /// Ask the worker for the selected utterance's audio-segment explanation (once per
-    /// utterance: a failed or finished one is kept until the file is reopened).
-    pub fn explain_audio_selected(&mut self) {
-        let (Some(i), Some(video), Some(_)) = (self.selected, &self.file, &self.result) else {
-            return;
-        };
-        if self.audio_explanations.contains_key(&i) {
-            return;
-        }
-        self.audio_explanations.insert(i, SegmentState::Pending);
-        self.worker.send(Command::ExplainAudio {
-            run: self.run,
-            utterance: i,
-            video: video.clone(),
-            samples: AUDIO_SAMPLES,
-            seed: 0,
-        });
-    }
-}
+use crate::analysis::explain_audio::SegmentExplanation;
+use crate::app::pending::Pending;
+use crate::app::state::AppState;
 
 /// One drawn segment of the strip: where, its colour, and its tooltip.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +42,7 @@ pub fn strip(e: &SegmentExplanation, span: (f64, f64), rect: egui::Rect) -> Vec<
             match s.weight {
                 Some(w) => StripPiece {
                     rect,
-                    colour: super::overlays::weight_colour(w, max, 0.85),
+                    colour: crate::app::overlays::weight_colour(w, max, 0.85),
                     tooltip: format!(
                         "{time}: weight {w:+.4} ({} “{label}”)",
                         if w >= 0.0 { "supports" } else { "against" }
@@ -94,7 +60,7 @@ pub fn strip(e: &SegmentExplanation, span: (f64, f64), rect: egui::Rect) -> Vec<
 
 /// The strip, its fit, or the button that asks for it.
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, i: usize, span: (f64, f64)) {
-    match state.audio_explanations.get(&i) {
+    match state.doc.audio_explanations.get(&i) {
         None => {
             let cost = "slow: each distinct silencing pattern is one Whisper pass over a 30 s window \
                         (about a minute or more on a CPU); the word and face explanations wait behind it";
@@ -102,7 +68,7 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, i: usize, span: (f64, f64))
                 state.explain_audio_selected();
             }
         }
-        Some(SegmentState::Pending) => {
+        Some(Pending::Running) => {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("explaining the audio segments (one Whisper pass per pattern)…");
@@ -111,10 +77,10 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState, i: usize, span: (f64, f64))
                 }
             });
         }
-        Some(SegmentState::Failed(e)) => {
+        Some(Pending::Failed(e)) => {
             ui.weak(format!("audio segments: {e}"));
         }
-        Some(SegmentState::Ready(e)) => {
+        Some(Pending::Ready(e)) => {
             ui.strong(format!("why “{}”: audio segments (LIME)", e.fit.label.name()))
                 .on_hover_text("0.5 s stretches of the utterance's audio silenced, re-encoded by the audio encoder and pushed through the full model with its dialogue");
             let width = ui.available_width().min(360.0);
