@@ -49,6 +49,13 @@ pub fn load_dialogue(video: &Path, transcript_path: Option<&Path>) -> Result<Dia
     Ok(dialogue)
 }
 
+/// One dialogue analysed: what the viewer shows (`result`) and what explanations need.
+pub struct Analysis {
+    pub dialogue: Dialogue,
+    pub features: Vec<UtteranceFeatures>,
+    pub result: DialogueResult,
+}
+
 /// Encoders and the trained model, loaded once.
 pub struct Analyzer {
     pub store: ModelStore,
@@ -116,17 +123,42 @@ impl Analyzer {
         Ok(dialogue)
     }
 
-    /// Analyse a dialogue: features from the cache when possible, then the model.
-    pub fn analyze(
+    /// The whole pipeline on a video, the one entry point of the viewer's worker and of
+    /// `amuse analyze`: its dialogue (the transcript given or found beside it, else
+    /// transcribed — unless `transcribe` is false, then it is an error), its features (from
+    /// the cache when possible) and the model's predictions.
+    pub fn run(
         &self,
-        video: Option<&Path>,
-        dialogue: &Dialogue,
+        video: &Path,
+        transcript: Option<&Path>,
+        transcribe: bool,
         progress: &mut dyn FnMut(Progress),
         cancel: &CancelToken,
-    ) -> Result<DialogueResult> {
-        let (features, notes) = self.features(video, dialogue, progress, cancel)?;
+    ) -> Result<Analysis> {
+        let dialogue = match transcribe {
+            true => self.dialogue(video, transcript, progress, cancel)?,
+            false => load_dialogue(video, transcript)?,
+        };
+        self.run_dialogue(Some(video), dialogue, progress, cancel)
+    }
+
+    /// [`Self::run`] on a dialogue already read (a MELD.Raw dialogue, whose utterances have
+    /// clips of their own; `video` is `None` then).
+    pub fn run_dialogue(
+        &self,
+        video: Option<&Path>,
+        dialogue: Dialogue,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &CancelToken,
+    ) -> Result<Analysis> {
+        let (features, notes) = self.features(video, &dialogue, progress, cancel)?;
         cancel.check()?;
-        Ok(self.results(dialogue, &features, notes, progress))
+        let result = self.results(&dialogue, &features, notes, progress);
+        Ok(Analysis {
+            dialogue,
+            features,
+            result,
+        })
     }
 
     /// The dialogue's features: from the cache when possible, else extracted and cached.

@@ -9,7 +9,6 @@ pub use super::jobs::Job;
 use super::jobs::Jobs;
 pub use super::messages::{Command, Message, Report, Run};
 use super::pending::Failure;
-use crate::analysis::result::DialogueResult;
 use crate::analysis::Analyzer;
 use crate::device;
 use crate::features::extract::UtteranceFeatures;
@@ -301,8 +300,12 @@ fn run(
                     }
                 };
                 background = None;
-                let message = match analyze(analyzer, &video, transcript.as_deref(), &mut progress, &cancel) {
-                    Ok((result, dialogue, features)) => {
+                let message = match analyzer.run(&video, transcript.as_deref(), true, &mut progress, &cancel) {
+                    Ok(crate::analysis::Analysis {
+                        dialogue,
+                        features,
+                        result,
+                    }) => {
                         background = Some(Background::new(run, video.clone(), features.len(), None));
                         analysed = Some((run, dialogue, features));
                         Message::Done {
@@ -371,18 +374,4 @@ fn ready<'a>(
 
 fn failure(e: &anyhow::Error) -> Failure {
     Failure::of(e)
-}
-
-fn analyze(
-    analyzer: &Analyzer,
-    video: &std::path::Path,
-    transcript_path: Option<&std::path::Path>,
-    progress: &mut dyn FnMut(Progress),
-    cancel: &CancelToken,
-) -> anyhow::Result<(DialogueResult, Dialogue, Vec<UtteranceFeatures>)> {
-    let dialogue = analyzer.dialogue(video, transcript_path, progress, cancel)?;
-    let (features, notes) = analyzer.features(Some(video), &dialogue, progress, cancel)?;
-    cancel.check()?;
-    let result = analyzer.results(&dialogue, &features, notes, progress);
-    Ok((result, dialogue, features))
 }

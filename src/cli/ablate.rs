@@ -103,7 +103,12 @@ fn settings(study: Study) -> Vec<Setting> {
         .collect(),
         Study::Gamma => [0.0, 0.5, 1.0, 2.0, 5.0]
             .into_iter()
-            .map(|g| (format!("γ = {g}"), Box::new(move |c: &mut Config| c.gamma = g) as _))
+            .map(|g| {
+                (
+                    format!("γ = {g}"),
+                    Box::new(move |c: &mut Config| c.training.gamma = g) as _,
+                )
+            })
             .collect(),
         Study::ManLayers => (1..=5)
             .map(|l| {
@@ -153,7 +158,10 @@ pub fn run(args: &AblateArgs, device: Device) -> Result<()> {
             let mut config = Config {
                 hidden: args.hidden,
                 man_layers: args.man_layers,
-                seed,
+                training: crate::model::config::TrainingConfig {
+                    seed,
+                    ..Default::default()
+                },
                 ..Config::default()
             };
             apply(&mut config);

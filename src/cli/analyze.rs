@@ -267,13 +267,9 @@ fn process(
     args: &AnalyzeArgs,
     report: &mut dyn FnMut(&str),
 ) -> Result<(json::Document, bool)> {
-    let (name, video, dialogue) = match input {
-        Input::Job(job) => (
-            &job.name,
-            job.video.as_deref(),
-            std::borrow::Cow::Borrowed(&job.dialogue),
-        ),
-        Input::Video { name, path, .. } => (name, Some(path.as_path()), std::borrow::Cow::Owned(Default::default())),
+    let (name, video) = match input {
+        Input::Job(job) => (&job.name, job.video.as_deref()),
+        Input::Video { name, path, .. } => (name, Some(path.as_path())),
     };
     let out = args.out.join(format!("{name}.json"));
     if let Some(doc) = std::fs::read(&out).ok().and_then(|b| json::read(&b)) {
@@ -283,17 +279,17 @@ fn process(
     }
     let cancel = CancelToken::default();
     let mut progress = |p: Progress| report(&format!("{} {}/{}", p.stage.name(), p.done, p.total));
-    let dialogue = match input {
-        Input::Video { path, transcript, .. } if args.no_transcribe => {
-            crate::analysis::load_dialogue(path, transcript.as_deref())?
-        }
+    let analysis = match input {
         Input::Video { path, transcript, .. } => {
-            analyzer.dialogue(path, transcript.as_deref(), &mut progress, &cancel)?
+            analyzer.run(path, transcript.as_deref(), !args.no_transcribe, &mut progress, &cancel)?
         }
-        _ => dialogue.into_owned(),
+        Input::Job(job) => analyzer.run_dialogue(video, job.dialogue.clone(), &mut progress, &cancel)?,
     };
-    let (features, notes) = analyzer.features(video, &dialogue, &mut progress, &cancel)?;
-    let result = analyzer.results(&dialogue, &features, notes, &mut progress);
+    let crate::analysis::Analysis {
+        dialogue,
+        features,
+        result,
+    } = analysis;
     let mut explanations = std::collections::HashMap::new();
     if args.explain {
         for i in 0..result.utterances.len() {

@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use tch::Device;
 
 use crate::model::checkpoint;
-use crate::model::config::{AudioSource, Config, FusionMode};
+use crate::model::config::{AudioSource, Config, FusionMode, TrainingConfig};
 use crate::train::augment::{Augment, Transform};
 pub use crate::train::corpora::Dataset;
 use crate::train::corpora::{AudioAugment, Sources};
@@ -42,20 +42,20 @@ pub struct TrainArgs {
     /// Corpora to train on (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "meld,ravdess")]
     pub data: Vec<Dataset>,
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = TrainOptions::default().epochs)]
     pub epochs: usize,
     /// Dialogues per batch.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = TrainOptions::default().batch)]
     pub batch: usize,
-    #[arg(long, default_value_t = 5e-4)]
+    #[arg(long, default_value_t = TrainOptions::default().lr)]
     pub lr: f64,
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = Config::default().hidden)]
     pub hidden: i64,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = Config::default().man_layers)]
     pub man_layers: usize,
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = TrainingConfig::default().gamma)]
     pub gamma: f64,
-    #[arg(long, default_value_t = 0.4)]
+    #[arg(long, default_value_t = Config::default().dropout)]
     pub dropout: f64,
     /// Keep the epoch with the best weighted F1 on the first dev set (MELD) among those
     /// where every other dev set (RAVDESS) reaches this weighted F1; default: the best mean.
@@ -91,7 +91,7 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Fusion::Learned)]
     pub fusion: Fusion,
     /// ε of Eq. 6 (with --fusion eq6).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = TrainingConfig::default().af_epsilon)]
     pub af_epsilon: f64,
     /// With --fusion eq6: the fraction of each training corpus held aside as Eq. 6's
     /// validation pool (not trained on; dev and test are never used for it).
@@ -100,7 +100,7 @@ pub struct TrainArgs {
     /// Audio features: Whisper encoder frames or aisfx sound blocks.
     #[arg(long, value_enum, default_value_t = Audio::Whisper)]
     pub audio: Audio,
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = TrainingConfig::default().seed)]
     pub seed: u64,
     /// Where to write the checkpoint (default: models/amuse).
     #[arg(long)]
@@ -159,13 +159,16 @@ impl TrainArgs {
                 },
                 hidden: self.hidden,
                 man_layers: self.man_layers,
-                gamma: self.gamma,
                 dropout: self.dropout,
                 fusion: self.fusion.mode(),
-                af_epsilon: self.af_epsilon,
                 audio_source: audio,
                 audio_dim: if audio == AudioSource::Aisfx { 512 } else { 384 },
-                seed: self.seed,
+                training: TrainingConfig {
+                    gamma: self.gamma,
+                    af_epsilon: self.af_epsilon,
+                    seed: self.seed,
+                    ..TrainingConfig::default()
+                },
                 ..Config::default()
             },
             options: TrainOptions {

@@ -111,10 +111,10 @@ impl Amuse {
     /// exactly its descriptor within a dialogue (LIME relies on this).
     pub fn encode(&self, b: &Batch, train: bool) -> Encoded {
         let mut present = b.present.shallow_clone();
-        if train && self.config.modality_dropout > 0.0 {
+        if train && self.config.training.modality_dropout > 0.0 {
             let keep = present
                 .rand_like()
-                .ge(self.config.modality_dropout)
+                .ge(self.config.training.modality_dropout)
                 .to_kind(Kind::Float);
             let dropped = &present * keep;
             // Utterances left with nothing keep what they had.
@@ -203,7 +203,7 @@ impl Amuse {
         for m in 0..3 {
             let w = out.present.select(1, m);
             if w.sum(Kind::Float).double_value(&[]) > 0.0 {
-                focal += loss::focal(&out.modality_logits.get(m), &b.labels, c.gamma, Some(&w));
+                focal += loss::focal(&out.modality_logits.get(m), &b.labels, c.training.gamma, Some(&w));
                 present_modalities += 1.0;
             }
         }
@@ -221,16 +221,16 @@ impl Amuse {
                         &out.f_ca.get(m),
                         &out.f_ca.get(mi),
                         &both,
-                        c.nce_temperature,
-                        c.nce_negatives,
+                        c.training.nce_temperature,
+                        c.training.nce_negatives,
                     );
                     pairs += 1.0;
                 }
             }
         }
         let nce = nce / f64::max(pairs, 1.0);
-        let cls = loss::focal(&out.logits, &b.labels, c.gamma, None);
-        let total = &focal * c.focal_weight + &nce * c.nce_weight + &cls * c.cls_weight;
+        let cls = loss::focal(&out.logits, &b.labels, c.training.gamma, None);
+        let total = &focal * c.training.focal_weight + &nce * c.training.nce_weight + &cls * c.training.cls_weight;
         Losses {
             focal: focal.double_value(&[]),
             nce: nce.double_value(&[]),

@@ -27,6 +27,10 @@ pub enum AudioSource {
     Aisfx,
 }
 
+/// The model's architecture (what [`crate::model::amuse::Amuse::new`] builds and a
+/// checkpoint's weights must match), with the training and loss settings it was trained
+/// with beside it ([`TrainingConfig`]; flattened into `config.json`). The defaults are the
+/// shipped checkpoints' (`amuse train`'s flags default to them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     pub classes: i64,
@@ -39,17 +43,25 @@ pub struct Config {
     /// Prepend the mean token state to the text sequence (the sentence vector).
     #[serde(default)]
     pub text_mean_first: bool,
-    /// Width of unimodal descriptors and of the MAN (authors: 256 output).
+    /// Width of unimodal descriptors and of the MAN (authors: 256 output; shipped: 128).
     pub hidden: i64,
     /// Self-attention layers M of each unimodal encoder.
     pub sa_layers: usize,
-    /// MAN layers (h dense layers of each Central network; Table V).
+    /// MAN layers (h dense layers of each Central network; Table V; shipped: 2).
     pub man_layers: usize,
     pub heads: i64,
     pub dropout: f64,
     /// Hidden size of each direction of the context Bi-LSTMs.
     pub context_hidden: i64,
     pub fusion: FusionMode,
+    #[serde(flatten)]
+    pub training: TrainingConfig,
+}
+
+/// How the model is trained: the losses (Eq. 3–5) and their weights, modality dropout, Eq. 6's
+/// ε and the seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingConfig {
     /// ε of Eq. 6 (used with `FusionMode::Guided`).
     pub af_epsilon: f64,
     /// Focal loss γ (Table IV; authors: 1).
@@ -66,6 +78,22 @@ pub struct Config {
     pub seed: u64,
 }
 
+impl Default for TrainingConfig {
+    fn default() -> Self {
+        Self {
+            af_epsilon: 1.0,
+            gamma: 1.0,
+            focal_weight: 1.0,
+            nce_weight: 0.5,
+            nce_temperature: 0.07,
+            nce_negatives: 16,
+            cls_weight: 1.0,
+            modality_dropout: 0.2,
+            seed: 7,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -76,22 +104,14 @@ impl Default for Config {
             back_dim: 1280,
             audio_source: AudioSource::Whisper,
             text_mean_first: true,
-            hidden: 256,
+            hidden: 128,
             sa_layers: 1,
-            man_layers: 4,
+            man_layers: 2,
             heads: 8,
             dropout: 0.4,
             context_hidden: 128,
             fusion: FusionMode::Learned,
-            af_epsilon: 1.0,
-            gamma: 1.0,
-            focal_weight: 1.0,
-            nce_weight: 0.5,
-            nce_temperature: 0.07,
-            nce_negatives: 16,
-            cls_weight: 1.0,
-            modality_dropout: 0.2,
-            seed: 7,
+            training: TrainingConfig::default(),
         }
     }
 }

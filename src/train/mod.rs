@@ -50,7 +50,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
-            epochs: 20,
+            epochs: 15,
             batch: 8,
             lr: 5e-4,
             weight_decay: 2e-4,

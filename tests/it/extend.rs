@@ -14,7 +14,10 @@ fn tiny() -> Config {
     Config {
         man_layers: 1,
         dropout: 0.1,
-        modality_dropout: 0.2,
+        training: amuse::model::config::TrainingConfig {
+            modality_dropout: 0.2,
+            ..common::tiny_config().training
+        },
         ..common::tiny_config()
     }
 }

@@ -14,7 +14,10 @@ fn tiny() -> Config {
     Config {
         man_layers: 2,
         sa_layers: 1,
-        nce_weight: 0.1,
+        training: amuse::model::config::TrainingConfig {
+            nce_weight: 0.1,
+            ..common::tiny_config().training
+        },
         ..common::tiny_config()
     }
 }

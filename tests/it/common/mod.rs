@@ -88,7 +88,10 @@ pub fn tiny_config() -> amuse::model::config::Config {
         heads: 2,
         context_hidden: 8,
         dropout: 0.0,
-        modality_dropout: 0.0,
+        training: amuse::model::config::TrainingConfig {
+            modality_dropout: 0.0,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
