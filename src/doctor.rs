@@ -19,7 +19,7 @@ pub struct ModelRow {
 
 /// Everything `amuse doctor` reports.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct Diagnosis {
     pub libtorch: String,
     pub ffmpeg: String,
     pub device: DeviceInfo,
@@ -41,7 +41,7 @@ pub struct CheckpointRow {
     pub status: Result<String, String>,
 }
 
-impl Report {
+impl Diagnosis {
     /// True when every pretrained export is present and matches its checksum.
     pub fn exports_ok(&self) -> bool {
         matches!(&self.models, Ok(rows) if !rows.is_empty() && rows.iter().all(|r| r.status == FileStatus::Ok))
@@ -81,7 +81,7 @@ pub fn ffmpeg_version() -> String {
 }
 
 /// Inspect the installation (hashes every model file: a second or two for MPNet).
-pub fn inspect(device: DeviceInfo) -> Report {
+pub fn inspect(device: DeviceInfo) -> Diagnosis {
     let models = ModelStore::open_default().map_err(|e| e.to_string()).map(|store| {
         store
             .entries()
@@ -97,7 +97,7 @@ pub fn inspect(device: DeviceInfo) -> Report {
             })
             .collect()
     });
-    Report {
+    Diagnosis {
         libtorch: libtorch_version(),
         ffmpeg: ffmpeg_version(),
         device,
@@ -145,7 +145,7 @@ fn check_checkpoint(dir: std::path::PathBuf) -> CheckpointRow {
 }
 
 /// Render the report as the text `amuse doctor` prints.
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Diagnosis) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "amuse {}", env!("CARGO_PKG_VERSION"));
     let _ = writeln!(s, "tch       {TCH_VERSION}");

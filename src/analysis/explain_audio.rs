@@ -2,7 +2,7 @@
 //! viewer and the CLI.
 //!
 //! The utterance's audio is decoded as feature extraction decodes it, cut into
-//! [`SEGMENT_SECONDS`] windows ([`crate::explain::audio`] says why), and each distinct
+//! [`SEGMENT_SECONDS`] windows ([`crate::lime::audio`] says why), and each distinct
 //! pattern of silenced windows is re-encoded by the checkpoint's audio encoder (Whisper-tiny
 //! or aisfx) and pushed through the full model with the dialogue unchanged — the same
 //! [`InContext`] classifier the word explanations use, so text, face and the other
@@ -20,10 +20,10 @@ use super::fit::Fit;
 use super::in_context::{InContext, Timing};
 use super::Analyzer;
 use crate::emotion::Emotion;
-use crate::explain::audio::{explain_audio, AudioSegments, SEGMENT_SECONDS};
-use crate::explain::lime::{Labels, LimeConfig};
 use crate::features::audio::SOUND_RATE;
 use crate::features::extract::UtteranceFeatures;
+use crate::lime::audio::{explain_audio, AudioSegments, SEGMENT_SECONDS};
+use crate::lime::engine::{Labels, LimeConfig};
 use crate::media::decode;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
@@ -31,12 +31,10 @@ use crate::model::config::AudioSource;
 use crate::progress::{CancelToken, Cancelled};
 
 /// Samples of the viewer's audio explanation (the reference uses 5000): the cost is the
-/// distinct silencing patterns, each one audio-encoder pass over a full 30 s Whisper window,
-/// about 1 s of CPU on this 2-core machine (1 thread). Image-style sampling of d segments
-/// gives about 2^d·(1 − e^(−100/2^d)) distinct patterns: 16 for a 2 s utterance, 50 for 3 s,
-/// ~100 for 5 s and longer. Measured: the demo's utterance 1 (3.0 s, 6 segments), 48 distinct
-/// patterns, Whisper 99.8 s of 102.8 s wall at 23 % of a core under load (49 s CPU in all,
-/// model loading included) — `amuse explain --modality audio --samples 100`.
+/// distinct silencing patterns, each one audio-encoder pass over the utterance; image-style
+/// sampling of d segments gives about 2^d·(1 − e^(−100/2^d)) of them (16 for a 2 s utterance,
+/// 50 for 3 s, ~100 for 5 s and longer), so more samples would mostly repeat patterns. The
+/// measured cost is in the README.
 pub const AUDIO_SAMPLES: usize = 100;
 
 /// One time segment of the utterance and its weight.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use sha2::{Digest, Sha256};
 
-use super::explain::WordExplanation;
+use super::explain_words::WordExplanation;
 use super::Analyzer;
 use crate::features::extract::UtteranceFeatures;
 use crate::media::transcript::Dialogue;

@@ -1,5 +1,5 @@
 //! LIME on the speaker's face (Section IV-D, Fig. 2): which facial regions — placed where
-//! the paper's action units act ([`crate::explain::face_regions`]) — make the expression
+//! the paper's action units act ([`crate::lime::face_regions`]) — make the expression
 //! CNN read the emotion it reads.
 //!
 //! This explains the expression encoder's own reading, the evidence the viewer shows beside
@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Analyzer, FER_TO_MELD};
 use crate::emotion::Emotion;
-use crate::explain::face_regions::{self, REGIONS};
-use crate::explain::image::explain_image;
-use crate::explain::lime::{Labels, LimeConfig};
+use crate::lime::engine::{Labels, LimeConfig};
+use crate::lime::face_regions::{self, REGIONS};
+use crate::lime::image::explain_image;
 use crate::media::faces::split;
 
 /// Samples of a face explanation: 6 regions have 64 on/off patterns, so the reference's
@@ -87,14 +87,14 @@ impl FaceExplanation {
     pub fn overlay(&self, frame: &RgbImage) -> Option<RgbImage> {
         let [x1, y1, x2, y2] = self.crop;
         let crop = image::imageops::crop_imm(frame, x1, y1, x2 - x1, y2 - y1).to_image();
-        let segments = crate::explain::image::Segments::from_labels(
+        let segments = crate::lime::image::Segments::from_labels(
             x2 - x1,
             y2 - y1,
             self.labels.iter().map(|&l| usize::from(l)).collect(),
         )
         .ok()?;
         let weights: Vec<(usize, f64)> = self.regions.iter().enumerate().map(|(i, r)| (i, r.weight)).collect();
-        Some(crate::explain::image::render_overlay(
+        Some(crate::lime::image::render_overlay(
             &crop, &segments, &weights, 0.6, true,
         ))
     }

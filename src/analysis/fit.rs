@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::emotion::Emotion;
-use crate::explain::Explanation;
+use crate::lime::Explanation;
 
 /// The local model's fit and the explanation's cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,11 +1,11 @@
 //! One dialogue, end to end: transcript + video → features (cached) → AMuSE → plain
 //! results. The viewer's worker thread and `amuse analyze` both call this.
 
-pub mod explain;
 pub mod explain_audio;
 pub mod explain_cache;
 pub mod explain_face;
 pub mod explain_visual;
+pub mod explain_words;
 pub mod fit;
 mod in_context;
 pub mod result;
@@ -79,9 +79,9 @@ impl Analyzer {
         let model = checkpoint::load(&dir, device)?;
         let mut encoders = Encoders::load(&store, device, model.text_adapter.as_ref())?;
         // LIME hands MPNet hundreds of perturbed transcripts sorted by token count: batches
-        // of 64 were the fastest of 8/16/32/64 per transcript (`amuse bench --lime
+        // of 64 were the fastest of 8/16/32/64 per transcript (`amuse bench lime
         // --batch-sizes`); a dialogue's own utterances are too few for it to matter.
-        encoders.text.batch_size = explain::MPNET_BATCH;
+        encoders.text.batch_size = explain_words::MPNET_BATCH;
         Ok(Self {
             store,
             encoders,

@@ -8,9 +8,9 @@
 use std::path::PathBuf;
 
 pub use super::pending::Failure;
-use crate::analysis::explain::WordExplanation;
 use crate::analysis::explain_audio::SegmentExplanation;
 use crate::analysis::explain_face::FaceExplanation;
+use crate::analysis::explain_words::WordExplanation;
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
 use crate::progress::Progress;
@@ -62,7 +62,7 @@ pub enum Command {
 
 /// A message of the worker and the run it is about (`None`: not about one, e.g. `Ready`).
 #[derive(Debug)]
-pub struct Report {
+pub struct Envelope {
     pub run: Option<Run>,
     pub message: Message,
 }

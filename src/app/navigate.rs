@@ -74,7 +74,7 @@ impl AppState {
             });
         }
         if !self.doc.explanations.contains_key(&i) {
-            self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
+            self.explain_selected(crate::analysis::explain_words::INTERACTIVE_SAMPLES);
         }
         if let (Some(video), false) = (&self.doc.file, times.is_empty()) {
             self.doc.frames_tag = Some(i as u64);

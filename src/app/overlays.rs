@@ -15,7 +15,7 @@
 use std::sync::mpsc::{channel, Receiver};
 
 use crate::analysis::explain_face::FaceExplanation;
-use crate::explain::slic::{slic, SlicParams};
+use crate::lime::slic::{slic, SlicParams};
 
 /// Green for support, red against; alpha ∝ |w| / `max` (at most `peak`).
 pub fn weight_colour(w: f64, max: f64, peak: f32) -> egui::Color32 {

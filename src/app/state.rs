@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use super::pending::{Failure, Pending};
-use super::worker::{Command, Job, Message, Report, Run, Worker};
+use super::worker::{Command, Envelope, Job, Message, Run, Worker};
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
 use crate::emotion::Emotion;
@@ -93,7 +93,7 @@ pub struct Document {
     pub seek_request: Option<f64>,
     pub video_view: bool,
     /// Word explanations by utterance (asked for on selection, or made in the background).
-    pub explanations: HashMap<usize, Pending<crate::analysis::explain::WordExplanation>>,
+    pub explanations: HashMap<usize, Pending<crate::analysis::explain_words::WordExplanation>>,
     /// Face explanations by utterance (requested on selection).
     pub faces: HashMap<usize, Pending<Box<crate::app::panels::face::FaceView>>>,
     /// Audio-segment explanations by utterance (requested with a button: slow).
@@ -176,7 +176,7 @@ impl AppState {
     /// Apply every pending worker message (non-blocking). Returns true if anything changed.
     pub fn poll(&mut self) -> bool {
         let mut changed = false;
-        while let Ok(Report { run, message }) = self.worker.rx.try_recv() {
+        while let Ok(Envelope { run, message }) = self.worker.rx.try_recv() {
             changed = true;
             if run.is_some_and(|r| r != self.doc.run) {
                 continue; // about a video closed since, or an earlier opening of this one
@@ -210,7 +210,7 @@ impl AppState {
                     if self.doc.selected.is_none() {
                         let first = self.doc.pending_select.take().unwrap_or(0);
                         self.select(first);
-                        self.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
+                        self.explain_selected(crate::analysis::explain_words::INTERACTIVE_SAMPLES);
                     }
                 }
                 Message::Failed { error } => {

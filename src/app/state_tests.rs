@@ -2,7 +2,7 @@
 //! the worker, so answers about a video closed since arrive after a new one is opened.
 
 use super::*;
-use crate::analysis::explain::WordExplanation;
+use crate::analysis::explain_words::WordExplanation;
 use crate::analysis::fit::Fit;
 use crate::app::pending::{Failure, Pending};
 
@@ -25,7 +25,7 @@ fn word_explanation(utterance: usize) -> Box<WordExplanation> {
 
 /// A viewer that opened `first`, then `second`, then `first` again (files in a temporary
 /// folder), and the numbers of those three runs.
-fn reopened() -> (tempfile::TempDir, AppState, std::sync::mpsc::Sender<Report>, [Run; 3]) {
+fn reopened() -> (tempfile::TempDir, AppState, std::sync::mpsc::Sender<Envelope>, [Run; 3]) {
     let dir = tempfile::tempdir().unwrap();
     let (first, second) = (dir.path().join("first.mp4"), dir.path().join("second.mp4"));
     for f in [&first, &second] {
@@ -41,9 +41,9 @@ fn reopened() -> (tempfile::TempDir, AppState, std::sync::mpsc::Sender<Report>, 
     (dir, state, reports, runs)
 }
 
-fn report(reports: &std::sync::mpsc::Sender<Report>, run: Run, message: Message) {
+fn report(reports: &std::sync::mpsc::Sender<Envelope>, run: Run, message: Message) {
     reports
-        .send(Report {
+        .send(Envelope {
             run: Some(run),
             message,
         })

@@ -62,7 +62,7 @@ impl ViewerApp {
                 Action::Open => self.open_dialog(),
                 Action::ExplainWords => self
                     .state
-                    .explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES),
+                    .explain_selected(crate::analysis::explain_words::INTERACTIVE_SAMPLES),
                 Action::FollowVoice => self.state.follow_voice(),
                 Action::Presentation => self.present.toggle(ctx),
                 Action::FrameBack | Action::FrameForward => {
@@ -337,7 +337,7 @@ impl eframe::App for ViewerApp {
             .resizable(true)
             .default_size(if presenting { 760.0 } else { 420.0 })
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| panels::explain::show(ui, &mut self.state));
+                egui::ScrollArea::vertical().show(ui, |ui| panels::explanation::show(ui, &mut self.state));
             });
         self.present.panel_rect = Some(explain.response.rect);
         egui::CentralPanel::default_margins().show(ui, |ui| {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::background::Background;
 pub use super::jobs::Job;
 use super::jobs::Jobs;
-pub use super::messages::{Command, Message, Report, Run};
+pub use super::messages::{Command, Envelope, Message, Run};
 use super::pending::Failure;
 use crate::analysis::Analyzer;
 use crate::device;
@@ -24,7 +24,7 @@ pub struct Worker {
     /// Frame decoding has a thread of its own, so keyframes never wait behind LIME.
     frames_tx: Option<Sender<Command>>,
     threads: Vec<std::thread::JoinHandle<()>>,
-    pub rx: Receiver<Report>,
+    pub rx: Receiver<Envelope>,
     jobs: std::sync::Arc<Jobs>,
 }
 
@@ -32,7 +32,7 @@ impl Worker {
     /// Start the worker thread; `wake` is called after every message (request a repaint).
     pub fn start(threads: usize, force_cpu: bool, wake: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, crx) = channel::<(Command, CancelToken)>();
-        let (mtx, rx) = channel::<Report>();
+        let (mtx, rx) = channel::<Envelope>();
         let wake = std::sync::Arc::new(wake);
         let (frames_tx, frx) = channel::<Command>();
         let (fmtx, fwake) = (mtx.clone(), wake.clone());
@@ -53,7 +53,7 @@ impl Worker {
                                 .map(|f| (f.time, f.image.width(), f.image.height(), f.image.into_raw()))
                                 .collect();
                             let message = Message::Frames { tag, frames };
-                            let _ = fmtx.send(Report { run: None, message });
+                            let _ = fmtx.send(Envelope { run: None, message });
                             fwake();
                         }
                     }
@@ -105,7 +105,7 @@ impl Worker {
 
     /// A worker that runs nothing and reports what is sent on the returned sender: for tests
     /// of how the viewer applies the worker's messages.
-    pub fn loopback() -> (Self, Sender<Report>) {
+    pub fn loopback() -> (Self, Sender<Envelope>) {
         let (tx, rx) = channel();
         let worker = Self {
             tx: None,
@@ -141,14 +141,14 @@ impl Drop for Worker {
 
 fn run(
     rx: Receiver<(Command, CancelToken)>,
-    tx: Sender<Report>,
+    tx: Sender<Envelope>,
     threads: usize,
     force_cpu: bool,
     jobs: &Jobs,
     wake: impl Fn(),
 ) {
     let send = |run: Option<Run>, message: Message| {
-        let _ = tx.send(Report { run, message });
+        let _ = tx.send(Envelope { run, message });
         wake();
     };
     let info = device::init(threads, force_cpu);
@@ -344,7 +344,7 @@ fn explain_ahead(
     };
     let Some(i) = b.next() else { return };
     let token = jobs.start(Job::Background);
-    let samples = crate::analysis::explain::INTERACTIVE_SAMPLES;
+    let samples = crate::analysis::explain_words::INTERACTIVE_SAMPLES;
     match analyzer.explain_words_cached(cache, Some(&b.video), dialogue, features, i, samples, 0, &token) {
         Ok((e, _)) => send(Some(b.run), Message::Explained(Box::new(e))),
         Err(e) if e.downcast_ref::<Cancelled>().is_some() => b.requeue(i),

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::features::{jobs, Job};
+use super::features::{jobs, DialogueJob};
 use crate::analysis::Analyzer;
 use crate::export::agreement;
 use crate::export::summary_table::{self, Outcome};
@@ -86,7 +86,7 @@ const VIDEO_EXTENSIONS: [&str; 6] = ["mp4", "mkv", "avi", "webm", "mov", "flv"];
 /// One input of the run: a MELD.Raw dialogue, or a video (its transcript found, given or
 /// made when it is processed, so that an unreadable one fails alone).
 enum Input {
-    Job(Job),
+    DialogueJob(DialogueJob),
     Video {
         name: String,
         path: PathBuf,
@@ -111,7 +111,7 @@ fn is_meld_raw(dir: &Path, transcript: Option<&Path>) -> bool {
 
 fn name_of(input: &Input) -> String {
     match input {
-        Input::Job(job) => job.name.clone(),
+        Input::DialogueJob(job) => job.name.clone(),
         Input::Video { name, .. } => name.clone(),
     }
 }
@@ -144,7 +144,7 @@ fn inputs(input: &Path, transcript: Option<&Path>) -> Result<Vec<Input>> {
         );
     }
     if is_meld_raw(input, transcript) {
-        return Ok(jobs(input, transcript)?.into_iter().map(Input::Job).collect());
+        return Ok(jobs(input, transcript)?.into_iter().map(Input::DialogueJob).collect());
     }
     if transcript.is_some() {
         bail!("--transcript applies to a single video or a MELD.Raw folder; in a folder of videos each transcript sits beside its video");
@@ -216,7 +216,7 @@ fn identity(path: &Path) -> Vec<u8> {
 fn key_of(input: &Input, checkpoint_sha: &str, args: &AnalyzeArgs) -> Option<String> {
     let sidecar_bytes = |video: Option<&Path>| video.map(|v| identity(&sidecar::path_for(v))).unwrap_or_default();
     match input {
-        Input::Job(job) => {
+        Input::DialogueJob(job) => {
             let dialogue = serde_json::to_vec(&job.dialogue.utterances).unwrap_or_default();
             let clips: Vec<u8> = job
                 .dialogue
@@ -268,7 +268,7 @@ fn process(
     report: &mut dyn FnMut(&str),
 ) -> Result<(json::Document, bool)> {
     let (name, video) = match input {
-        Input::Job(job) => (&job.name, job.video.as_deref()),
+        Input::DialogueJob(job) => (&job.name, job.video.as_deref()),
         Input::Video { name, path, .. } => (name, Some(path.as_path())),
     };
     let out = args.out.join(format!("{name}.json"));
@@ -283,7 +283,7 @@ fn process(
         Input::Video { path, transcript, .. } => {
             analyzer.run(path, transcript.as_deref(), !args.no_transcribe, &mut progress, &cancel)?
         }
-        Input::Job(job) => analyzer.run_dialogue(video, job.dialogue.clone(), &mut progress, &cancel)?,
+        Input::DialogueJob(job) => analyzer.run_dialogue(video, job.dialogue.clone(), &mut progress, &cancel)?,
     };
     let crate::analysis::Analysis {
         dialogue,

@@ -1,4 +1,4 @@
-//! Part of `amuse bench --lime`: why the issue's ≥ 10× at 5000 samples cannot be reached by
+//! Part of `amuse bench lime`: why the issue's ≥ 10× at 5000 samples cannot be reached by
 //! the exact explanation on this CPU, measured rather than argued.
 //!
 //! The exact explanation must encode every distinct perturbed transcript with MPNet-base,
@@ -23,8 +23,8 @@ use tch::{Device, Kind, Tensor};
 
 use super::bench_lime::{cpu_seconds, spread};
 use crate::analysis::Analyzer;
-use crate::explain::lime::{BoxError, Labels, LimeConfig};
-use crate::explain::text::explain_text;
+use crate::lime::engine::{BoxError, Labels, LimeConfig};
+use crate::lime::text::explain_text;
 
 /// MPNet-base: hidden size, feed-forward size, layers.
 const HIDDEN: f64 = 768.0;
@@ -124,7 +124,7 @@ pub fn report(analyzer: &Analyzer, texts: &[&str]) -> Result<()> {
         let lens = lengths(&distinct)?;
         let gflop = lens.iter().copied().map(mpnet_flops).sum::<f64>() / 1e9;
         let tokens = lens.iter().sum::<usize>() as f64 / lens.len().max(1) as f64;
-        let words = crate::explain::text::TextFeatures::new(t).num_words();
+        let words = crate::lime::text::Words::new(t).num_words();
         println!(
             "{words:>8} {:>8} {tokens:>9.1} {gflop:>12.0} {:>14.1} {:>16.1}  “{t}”",
             distinct.len(),

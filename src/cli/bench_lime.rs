@@ -1,4 +1,4 @@
-//! `amuse bench --lime`: seconds per word explanation on real MELD dev dialogues (text only:
+//! `amuse bench lime`: seconds per word explanation on real MELD dev dialogues (text only:
 //! MELD's media is not here), split between MPNet, the AMuSE model and the LIME engine, and
 //! (`--stability`) how often two seeds agree on the top-5 words.
 //!
@@ -11,12 +11,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::analysis::explain::{Timing, WordExplanation, INTERACTIVE_SAMPLES};
+use crate::analysis::explain_words::{Timing, WordExplanation, INTERACTIVE_SAMPLES};
 use crate::analysis::Analyzer;
-use crate::explain::lime::{self, cosine_distances, evaluate_distinct, rng_from_seed, sample_text_masks};
-use crate::explain::lime::{BoxError, Labels, LimeConfig};
-use crate::explain::text::{explain_text, TextFeatures};
 use crate::features::text::dialogue_contexts;
+use crate::lime::engine::{self, cosine_distances, evaluate_distinct, rng_from_seed, sample_text_masks};
+use crate::lime::engine::{BoxError, Labels, LimeConfig};
+use crate::lime::text::{explain_text, Words};
 use crate::media::transcript::{csv, text as transcript_text};
 use crate::model::batch::UtteranceInput;
 use crate::progress::CancelToken;
@@ -65,7 +65,7 @@ fn meld_dev(analyzer: &Analyzer) -> Result<(Vec<Vec<UtteranceInput>>, Vec<Case>)
                 index,
                 text: u.text.clone(),
                 preceding,
-                words: TextFeatures::new(&u.text).num_words(),
+                words: Words::new(&u.text).num_words(),
             });
         }
     }
@@ -207,7 +207,7 @@ fn explain(
 /// medians of 5 runs, in CPU time (wall time on the shared cores is mostly waiting).
 fn engine_only(text: &str) {
     let cfg = LimeConfig::text();
-    let features = TextFeatures::new(text);
+    let features = Words::new(text);
     let mut steps = [Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..5 {
         let start = cpu_seconds();
@@ -228,7 +228,7 @@ fn engine_only(text: &str) {
         let distances: Vec<f64> = cosine_distances(&data).into_iter().map(|d| d * 100.0).collect();
         steps[4].push(cpu_seconds() - t);
         let t = cpu_seconds();
-        let _ = lime::explain(&data, &probs, &distances, 0, &cfg);
+        let _ = engine::explain(&data, &probs, &distances, 0, &cfg);
         steps[5].push(cpu_seconds() - t);
     }
     let [total, sample, perturb, distinct, distance, fit] = steps.map(|v| median(v) * 1e3);

@@ -1,4 +1,4 @@
-//! `amuse bench --speakers`: how well utterances are grouped by voice
+//! `amuse bench speakers`: how well utterances are grouped by voice
 //! ([`crate::features::speakers`]) on real speech, and which threshold to ship.
 //!
 //! RAVDESS actors read the same two sentences in eight emotions, so voices must be told

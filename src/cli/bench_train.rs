@@ -1,4 +1,4 @@
-//! `amuse bench --train`: seconds per training epoch on MELD train from cached encoder
+//! `amuse bench train`: seconds per training epoch on MELD train from cached encoder
 //! features (the training-speed figure), with the shipped checkpoint's settings.
 //!
 //! The first run computes and caches the MPNet token states of MELD train (minutes); the

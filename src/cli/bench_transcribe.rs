@@ -1,4 +1,4 @@
-//! `amuse bench --transcribe`: how fast Whisper transcription runs (seconds, real-time
+//! `amuse bench transcribe`: how fast Whisper transcription runs (seconds, real-time
 //! factor = compute seconds per second of audio) and how well (word error rate against
 //! the transcript beside the video, when there is one; speakers found vs named).
 

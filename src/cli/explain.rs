@@ -5,16 +5,16 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use super::features::{jobs, Job};
-use crate::analysis::explain::Timing;
+use super::features::{jobs, DialogueJob};
 use crate::analysis::explain_face::Target;
+use crate::analysis::explain_words::Timing;
 use crate::analysis::fit::Fit;
 use crate::analysis::Analyzer;
 use crate::media::transcript::Utterance;
 use crate::progress::CancelToken;
 
 /// The dialogue of `video`, checked to have utterance `utterance` (1-based).
-fn job_with(video: &Path, utterance: usize) -> Result<Job> {
+fn job_with(video: &Path, utterance: usize) -> Result<DialogueJob> {
     let job = jobs(video, None)?.remove(0);
     let n = job.dialogue.utterances.len();
     if utterance == 0 || utterance > n {
@@ -86,7 +86,7 @@ pub fn run(
 
 /// What `amuse explain` perturbs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Modality {
+pub enum Evidence {
     /// Words of the transcript, through MPNet and the full model.
     Text,
     /// Facial regions (where the paper's AUs act) of the speaker's face, through the
@@ -100,11 +100,11 @@ pub enum Modality {
     Audio,
 }
 
-impl Modality {
+impl Evidence {
     /// The viewer's sample count for this modality (`--samples` overrides it).
     pub fn default_samples(self) -> usize {
         match self {
-            Self::Text => crate::analysis::explain::INTERACTIVE_SAMPLES,
+            Self::Text => crate::analysis::explain_words::INTERACTIVE_SAMPLES,
             Self::Face => crate::analysis::explain_face::FACE_SAMPLES,
             Self::Back => crate::analysis::explain_visual::BACK_SAMPLES,
             Self::Audio => crate::analysis::explain_audio::AUDIO_SAMPLES,

@@ -13,18 +13,18 @@ use crate::media::transcript::{meld_raw, Dialogue};
 use crate::progress::{CancelToken, Progress};
 
 /// A dialogue to analyse: its video (none for MELD.Raw, where each utterance has a clip).
-pub struct Job {
+pub struct DialogueJob {
     pub name: String,
     pub video: Option<PathBuf>,
     pub dialogue: Dialogue,
 }
 
 /// Resolve the inputs of `amuse features`/`analyze`: a video (+ transcript) or a MELD.Raw folder.
-pub fn jobs(input: &Path, transcript_path: Option<&Path>) -> Result<Vec<Job>> {
+pub fn jobs(input: &Path, transcript_path: Option<&Path>) -> Result<Vec<DialogueJob>> {
     if input.is_dir() {
         return Ok(meld_raw::load(input, transcript_path)?
             .into_iter()
-            .map(|d| Job {
+            .map(|d| DialogueJob {
                 name: format!("dia{}", d.id),
                 video: None,
                 dialogue: d.dialogue,
@@ -36,7 +36,7 @@ pub fn jobs(input: &Path, transcript_path: Option<&Path>) -> Result<Vec<Job>> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(vec![Job {
+    Ok(vec![DialogueJob {
         name,
         video: Some(input.to_path_buf()),
         dialogue,
@@ -59,7 +59,7 @@ fn progress_bar() -> ProgressBar {
 pub fn extract_cached(
     store: &ModelStore,
     enc: &Encoders,
-    job: &Job,
+    job: &DialogueJob,
     opts: &ExtractOptions,
     dir: &Path,
 ) -> Result<(Vec<extract::UtteranceFeatures>, extract::Notes, bool)> {

@@ -119,8 +119,8 @@ pub enum Command {
         html: Option<PathBuf>,
         /// What to perturb: the words, the audio, the facial regions of the speaker's face, or
         /// the back frame's superpixels.
-        #[arg(long, value_enum, default_value_t = explain::Modality::Text)]
-        modality: explain::Modality,
+        #[arg(long, value_enum, default_value_t = explain::Evidence::Text)]
+        modality: explain::Evidence,
         /// With --modality face or back: write the face crop (back frame) tinted green/red
         /// as PNG.
         #[arg(long)]
@@ -247,20 +247,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             png,
             target,
         } => {
-            let samples = crate::explain::check_samples(samples.unwrap_or(modality.default_samples()))
+            let samples = crate::lime::check_samples(samples.unwrap_or(modality.default_samples()))
                 .map_err(anyhow::Error::msg)?;
             preflight::media_input(&video)?;
             let info = device::init(threads, cli.cpu);
             let analyzer = crate::analysis::Analyzer::load(info.device())?;
             match modality {
-                explain::Modality::Text => explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?,
-                explain::Modality::Face => {
+                explain::Evidence::Text => explain::run(&analyzer, &video, utterance, samples, seed, html.as_deref())?,
+                explain::Evidence::Face => {
                     explain::face(&analyzer, &video, utterance, target, samples, seed, png.as_deref())?
                 }
-                explain::Modality::Back => {
+                explain::Evidence::Back => {
                     explain::back(&analyzer, &video, utterance, target, samples, seed, png.as_deref())?
                 }
-                explain::Modality::Audio => explain::audio(&analyzer, &video, utterance, samples, seed)?,
+                explain::Evidence::Audio => explain::audio(&analyzer, &video, utterance, samples, seed)?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -17,7 +17,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::explain::WordExplanation;
+use crate::analysis::explain_words::WordExplanation;
 use crate::analysis::result::{DialogueResult, Probs, UtteranceResult};
 use crate::emotion::Emotion;
 use amuse_formats::annotations::{Annotations, UtteranceKey};

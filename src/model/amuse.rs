@@ -9,7 +9,7 @@ use super::config::Config;
 use super::context::ContextClassifier;
 use super::fusion::AdaptiveFusion;
 use super::loss;
-use super::man::{Central, Modality};
+use super::man::{Central, ModalityInput};
 use super::unimodal::{Stream, UnimodalEncoder};
 
 /// Modality order everywhere: text, audio, visual.
@@ -148,8 +148,8 @@ impl Amuse {
         );
         let presence: Vec<Tensor> = (0..3).map(|m| present.select(1, m).contiguous()).collect();
         let feats = [&t, &a, &v];
-        let mods: Vec<Modality<'_>> = (0..3)
-            .map(|m| Modality {
+        let mods: Vec<ModalityInput<'_>> = (0..3)
+            .map(|m| ModalityInput {
                 f: &feats[m].0,
                 mask: &feats[m].1,
                 present: &presence[m],
@@ -158,9 +158,9 @@ impl Amuse {
         let mut pooled = Vec::with_capacity(3);
         let mut logits = Vec::with_capacity(3);
         for (m, central) in self.centrals.iter().enumerate() {
-            let peripherals: Vec<Modality<'_>> = (0..3)
+            let peripherals: Vec<ModalityInput<'_>> = (0..3)
                 .filter(|&p| p != m)
-                .map(|p| Modality {
+                .map(|p| ModalityInput {
                     f: mods[p].f,
                     mask: mods[p].mask,
                     present: mods[p].present,

@@ -19,7 +19,7 @@ use super::attention::{attend, masked_mean, merge_heads, split_heads};
 
 /// One modality's unimodal descriptors: `f [B, L, d]`, `mask [B, L]`, and `present [B]`
 /// (float 0/1: whether the utterance has this modality at all).
-pub struct Modality<'a> {
+pub struct ModalityInput<'a> {
     pub f: &'a Tensor,
     pub mask: &'a Tensor,
     pub present: &'a Tensor,
@@ -90,7 +90,12 @@ impl Central {
     }
 
     /// `central` is this modality; `peripherals` the others, in the order given at `new`.
-    pub fn forward(&self, central: &Modality<'_>, peripherals: &[Modality<'_>], train: bool) -> CentralOutput {
+    pub fn forward(
+        &self,
+        central: &ModalityInput<'_>,
+        peripherals: &[ModalityInput<'_>],
+        train: bool,
+    ) -> CentralOutput {
         let mut g = central.f.shallow_clone();
         // How many peripherals each utterance has (for the average of Eq. 1).
         let count = peripherals
@@ -142,7 +147,7 @@ mod tests {
         let (af, am, ap) = modality(1, 4, 8, &[1.0]);
         let (vf, vm, _) = modality(1, 5, 8, &[0.0]);
         let absent = Tensor::from_slice(&[0f32]);
-        let c = Modality {
+        let c = ModalityInput {
             f: &tf,
             mask: &tm,
             present: &tp,
@@ -150,12 +155,12 @@ mod tests {
         let with_junk = central.forward(
             &c,
             &[
-                Modality {
+                ModalityInput {
                     f: &af,
                     mask: &am,
                     present: &ap,
                 },
-                Modality {
+                ModalityInput {
                     f: &vf,
                     mask: &vm,
                     present: &absent,
@@ -167,12 +172,12 @@ mod tests {
         let with_other = central.forward(
             &c,
             &[
-                Modality {
+                ModalityInput {
                     f: &af,
                     mask: &am,
                     present: &ap,
                 },
-                Modality {
+                ModalityInput {
                     f: &other_junk,
                     mask: &vm,
                     present: &absent,

@@ -89,7 +89,7 @@ fn same_input_and_seed_give_identical_predictions_and_explanations() {
             .unwrap()
     };
     let (a, b, other) = (explain(7), explain(7), explain(8));
-    let weights = |e: &amuse::analysis::explain::WordExplanation| {
+    let weights = |e: &amuse::analysis::explain_words::WordExplanation| {
         e.top.iter().map(|(w, v)| (w.clone(), v.to_bits())).collect::<Vec<_>>()
     };
     assert_eq!(weights(&a), weights(&b), "same seed, same word weights");

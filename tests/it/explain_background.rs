@@ -2,8 +2,8 @@
 //! the label; LIME on background superpixels must mark the background green and leave the
 //! foreground object (irrelevant by construction) near zero.
 
-use amuse::explain::image::{explain_image_with, slic, Fill, SlicParams};
-use amuse::explain::lime::{Labels, LimeConfig};
+use amuse::lime::engine::{Labels, LimeConfig};
+use amuse::lime::image::{explain_image_with, slic, Fill, SlicParams};
 use image::{Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

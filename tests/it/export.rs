@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use amuse::analysis::explain::WordExplanation;
+use amuse::analysis::explain_words::WordExplanation;
 use amuse::analysis::fit::Fit;
 use amuse::analysis::result::{DialogueResult, UtteranceResult};
 use amuse::emotion::Emotion;

@@ -7,9 +7,9 @@
 //! `UPDATE_SNAPSHOTS=1 cargo test --test it viewer_snapshots` rewrites the PNGs in
 //! tests/snapshots/.
 
-use amuse::analysis::explain::WordExplanation;
 use amuse::analysis::explain_audio::{SegmentExplanation, SegmentWeight};
 use amuse::analysis::explain_face::{FaceExplanation, RegionWeight};
+use amuse::analysis::explain_words::WordExplanation;
 use amuse::analysis::fit::Fit;
 use amuse::analysis::result::{DialogueResult, UtteranceResult};
 use amuse::app::overlays;
@@ -173,7 +173,7 @@ fn timeline_and_trajectories_render_as_committed() {
 fn explanation_panel_renders_as_committed() {
     let mut h = Harness::builder()
         .with_size(egui::vec2(420.0, 620.0))
-        .build_ui_state(|ui, s: &mut AppState| panels::explain::show(ui, s), state());
+        .build_ui_state(|ui, s: &mut AppState| panels::explanation::show(ui, s), state());
     h.run();
     snapshot(&mut h, "explanation_panel");
     // The supporting "believe" is drawn twice: in the transcript and in the weight bars.
@@ -267,7 +267,7 @@ fn audio_segments_are_a_strip_over_the_utterance_coloured_by_weight() {
     // In the panel: each segment is a widget labelled by its tooltip.
     let mut h = Harness::builder()
         .with_size(egui::vec2(420.0, 700.0))
-        .build_ui_state(|ui, s: &mut AppState| panels::explain::show(ui, s), state());
+        .build_ui_state(|ui, s: &mut AppState| panels::explanation::show(ui, s), state());
     h.run();
     use egui_kittest::kittest::Queryable;
     assert_eq!(h.query_all_by_label_contains(" s: ").count(), 6);
@@ -284,7 +284,7 @@ fn audio_segments_are_asked_for_with_a_button_only_where_audio_was_used() {
     s.doc.selected = Some(1);
     let mut h = Harness::builder()
         .with_size(egui::vec2(420.0, 700.0))
-        .build_ui_state(|ui, s: &mut AppState| panels::explain::show(ui, s), s);
+        .build_ui_state(|ui, s: &mut AppState| panels::explanation::show(ui, s), s);
     h.run();
     use egui_kittest::kittest::Queryable;
     h.get_by_label("explain audio segments (slow)").click();

@@ -101,7 +101,7 @@ pub fn export_menu(ui: &mut egui::Ui, state: &mut AppState) {
 pub fn export_to(state: &mut AppState, path: &std::path::Path) {
     let Some(r) = &state.doc.result else { return };
     let annotations = state.doc.annotator.sidecar.as_ref().map(|s| &s.annotations);
-    let explained: std::collections::HashMap<usize, crate::analysis::explain::WordExplanation> = state
+    let explained: std::collections::HashMap<usize, crate::analysis::explain_words::WordExplanation> = state
         .doc
         .explanations
         .iter()

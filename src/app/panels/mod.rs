@@ -1,7 +1,7 @@
 //! One module per panel of the viewer.
 pub mod annotate;
 pub mod checkpoint;
-pub mod explain;
+pub mod explanation;
 pub mod face;
 pub mod keyframe;
 pub mod segments;

@@ -15,8 +15,8 @@
 
 use std::ops::Range;
 
-use super::lime::BoxError;
-use super::lime::{Labels, LimeConfig, LimeError, Neighbourhood};
+use super::engine::BoxError;
+use super::engine::{Labels, LimeConfig, LimeError, Neighbourhood};
 use super::Explanation;
 
 /// Length of one audio segment, in seconds.
@@ -111,7 +111,7 @@ pub fn explain_audio<E: Into<BoxError>>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::lime::FeatureSelection;
+    use super::super::engine::FeatureSelection;
     use super::*;
 
     #[test]

@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::lime::{cosine_distances, evaluate_distinct, rng_from_seed, sample_text_masks, BoxError};
-use super::lime::{Labels, LimeConfig, LimeError, Neighbourhood};
+use super::engine::{cosine_distances, evaluate_distinct, rng_from_seed, sample_text_masks, BoxError};
+use super::engine::{Labels, LimeConfig, LimeError, Neighbourhood};
 use super::Explanation;
 
 /// Python's `re` `\W+` on `str` patterns (Unicode): runs of characters that are neither
@@ -26,7 +26,7 @@ fn separators() -> &'static Regex {
 
 /// A text split into words (features) and separators.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextFeatures {
+pub struct Words {
     raw: String,
     /// Consecutive pieces covering `raw`, with the feature index of each word piece.
     pieces: Vec<(Range<usize>, Option<usize>)>,
@@ -36,7 +36,7 @@ pub struct TextFeatures {
     occurrences: Vec<Vec<usize>>,
 }
 
-impl TextFeatures {
+impl Words {
     pub fn new(text: &str) -> Self {
         let mut cuts: Vec<(Range<usize>, bool)> = Vec::new();
         let mut at = 0;
@@ -131,7 +131,7 @@ impl TextFeatures {
 #[derive(Debug, Clone)]
 pub struct TextExplanation {
     /// Feature indices in the explanations are word indices of this.
-    pub features: TextFeatures,
+    pub features: Words,
     /// Samples and classifier outputs, reusable to explain further labels.
     pub neighbourhood: Neighbourhood,
     /// One explanation per requested label, in the order requested.
@@ -152,7 +152,7 @@ pub fn explain_text<E: Into<BoxError>>(
     if cfg.num_samples == 0 {
         return Err(LimeError::Invalid("num_samples must be at least 1".into()));
     }
-    let features = TextFeatures::new(text);
+    let features = Words::new(text);
     let data = sample_text_masks(features.num_words(), cfg.num_samples, &mut rng_from_seed(cfg.seed));
     let strings: Vec<String> = data.iter().map(|m| features.perturb(m)).collect();
     let (probs, evaluated) = evaluate_distinct(&strings, |i| strings[i].clone(), classifier, cfg.batch_size)?;
@@ -173,14 +173,14 @@ pub fn explain_text<E: Into<BoxError>>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::lime::FeatureSelection;
+    use super::super::engine::FeatureSelection;
     use super::*;
 
     const JOEY: &str = "Oh my God, it’s Joey! Oh!";
 
     #[test]
     fn splits_like_python_re_w() {
-        let t = TextFeatures::new(JOEY);
+        let t = Words::new(JOEY);
         // ’ (U+2019) is not a word character for Python's `\W+`, so "it’s" is two words.
         assert_eq!(t.words(), ["Oh", "my", "God", "it", "s", "Joey"]);
         assert_eq!(t.byte_ranges(0), vec![0..2, 24..26]);
@@ -191,15 +191,15 @@ mod tests {
         );
         assert_eq!(t.pieces().last().unwrap(), &(26..27, None));
         // Python's `\w` takes letters, numbers (also ², Ⅻ) and `_`, but not combining marks.
-        let t = TextFeatures::new("snake_case x² Ⅻ naïve nai\u{308}ve");
+        let t = Words::new("snake_case x² Ⅻ naïve nai\u{308}ve");
         assert_eq!(t.words(), ["snake_case", "x²", "Ⅻ", "naïve", "nai", "ve"]);
-        assert_eq!(TextFeatures::new("").num_words(), 0);
-        assert_eq!(TextFeatures::new(" ?! ").pieces().len(), 1);
+        assert_eq!(Words::new("").num_words(), 0);
+        assert_eq!(Words::new(" ?! ").pieces().len(), 1);
     }
 
     #[test]
     fn perturb_removes_every_occurrence_and_keeps_separators() {
-        let t = TextFeatures::new(JOEY);
+        let t = Words::new(JOEY);
         assert_eq!(
             t.perturb(&[false, true, true, true, true, true]),
             " my God, it’s Joey! !"
@@ -220,7 +220,7 @@ mod tests {
             Ok(batch
                 .iter()
                 .map(|s| {
-                    let present = TextFeatures::new(s);
+                    let present = Words::new(s);
                     let p = 0.2
                         + weights
                             .iter()
@@ -321,7 +321,7 @@ mod tests {
     #[ignore]
     fn text_pipeline_timing() {
         let text = "I said to him, you know what I think? We should all go to the beach, Joey!";
-        assert_eq!(TextFeatures::new(text).num_words(), 15);
+        assert_eq!(Words::new(text).num_words(), 15);
         let start = std::time::Instant::now();
         let ex = explain_text(text, &Labels::Given(vec![0]), &LimeConfig::text(), |b: &[String]| {
             Ok::<_, BoxError>(b.iter().map(|s| vec![s.len() as f64 / 100.0]).collect())

@@ -86,7 +86,7 @@ fn words(ui: &mut egui::Ui, state: &mut AppState, i: usize) {
         }
         None => {
             if !running && ui.button("explain words (E)").clicked() {
-                state.explain_selected(crate::analysis::explain::INTERACTIVE_SAMPLES);
+                state.explain_selected(crate::analysis::explain_words::INTERACTIVE_SAMPLES);
             }
         }
     }

@@ -8,7 +8,7 @@
 //! classifiers whose true local weights are known.
 //!
 //! Layout:
-//! - [`lime`]: the core (sampling of binary masks, kernel, feature selection, weighted ridge,
+//! - [`engine`]: the core (sampling of binary masks, kernel, feature selection, weighted ridge,
 //!   weighted R², local prediction) plus batched, de-duplicated evaluation of a classifier.
 //! - [`text`]: words as features (`\W+` splitting, bag of words), perturbation by removal.
 //! - [`image`]: superpixels (SLIC) as features, perturbation by mean-colour fill, overlays.
@@ -16,16 +16,16 @@
 //! - [`face_regions`]: facial regions where the paper's action units act, from landmarks.
 
 pub mod audio;
+pub mod engine;
 pub mod face_regions;
 pub mod image;
-pub mod lime;
 mod ridge;
 pub mod slic;
 pub mod text;
 
 use serde::{Deserialize, Serialize};
 
-pub use self::lime::{explain, FeatureSelection, Labels, LimeConfig, LimeError, Neighbourhood};
+pub use self::engine::{explain, FeatureSelection, Labels, LimeConfig, LimeError, Neighbourhood};
 
 /// Fewest LIME samples accepted: below this the weighted ridge fit of a few dozen features is
 /// noise (two samples gave every weight +0.0000).

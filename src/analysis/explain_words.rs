@@ -18,29 +18,23 @@ use super::in_context::InContext;
 pub use super::in_context::Timing;
 use super::Analyzer;
 use crate::emotion::Emotion;
-use crate::explain::lime::{Labels, LimeConfig};
-use crate::explain::text::explain_text;
 use crate::features::extract::UtteranceFeatures;
 use crate::features::text::preceding;
+use crate::lime::engine::{Labels, LimeConfig};
+use crate::lime::text::explain_text;
 use crate::media::transcript::Dialogue;
 use crate::model::batch::UtteranceInput;
 use crate::progress::{CancelToken, Cancelled};
 
-/// Samples of the interactive default (the reference uses 5000).
-///
-/// Chosen with `amuse bench --lime --stability` on 50 MELD dev utterances spread over the
-/// split (1 thread): the cost is the distinct perturbed transcripts, at most 2^words, so the
-/// median utterance (7 words, 128 patterns) costs the same at 1000, 2000 or 5000 samples
-/// (~4 s CPU); only long utterances cost more. The same top-5 words (as a set) for seeds 0
-/// and 1: 68 % of the utterances at 300 samples, 76 % at 1000, 92 % at 2000 (84.6 % of
-/// those with more than 5 words; median 1.89 s CPU) — the smallest count tried that reaches
-/// the 80 % — and 86 % at 3000 (not monotone: one utterance is 2 points of 50).
-/// With the adapted text encoder of the current checkpoints (layers 6–11): 88 % at 2000 (median 1.65 s CPU).
+/// Samples of the interactive default (the reference uses 5000): the smallest count at which
+/// two seeds give the same top-5 words in at least 80 % of MELD dev utterances
+/// (`amuse bench lime --stability`; the figures are in the README). The cost is the distinct
+/// perturbed transcripts, at most 2^words, so most utterances cost no more than at 1000.
 pub const INTERACTIVE_SAMPLES: usize = 2000;
 
 /// Distinct perturbed transcripts handed to the encoder at once: MPNet sorts them by token
 /// count and pads per batch, so one large group pads less than several small ones (measured
-/// with `amuse bench --lime --batch-sizes`: all at once beat groups of 128).
+/// with `amuse bench lime --batch-sizes`: all at once beat groups of 128).
 pub const CLASSIFIER_BATCH: usize = 1024;
 
 /// Transcripts per MPNet forward pass (see [`CLASSIFIER_BATCH`]).

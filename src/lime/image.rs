@@ -15,8 +15,8 @@
 
 use image::{Rgb, RgbImage};
 
-use super::lime::BoxError;
-use super::lime::{Labels, LimeConfig, LimeError, Neighbourhood};
+use super::engine::BoxError;
+use super::engine::{Labels, LimeConfig, LimeError, Neighbourhood};
 pub use super::slic::{slic, Segments, SlicParams};
 use super::Explanation;
 

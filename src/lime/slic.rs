@@ -8,7 +8,7 @@
 
 use image::{Rgb, RgbImage};
 
-use super::lime::LimeError;
+use super::engine::LimeError;
 
 /// SLIC parameters; the defaults are scikit-image's.
 #[derive(Debug, Clone, Copy, PartialEq)]

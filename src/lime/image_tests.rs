@@ -1,7 +1,7 @@
 //! Tests of `image.rs` (kept apart to keep the module short).
-use super::super::lime::FeatureSelection;
+use super::super::engine::FeatureSelection;
 use super::*;
-use crate::explain::slic::enforce_connectivity;
+use crate::lime::slic::enforce_connectivity;
 
 /// Four flat quadrants split at x = 23 and y = 37 (off the SLIC grid), with mild texture.
 fn quadrants() -> RgbImage {

@@ -368,5 +368,5 @@ pub fn explain(
 }
 
 #[cfg(test)]
-#[path = "lime_tests.rs"]
+#[path = "engine_tests.rs"]
 mod tests;
