@@ -138,7 +138,10 @@ fn check_checkpoint(dir: std::path::PathBuf) -> CheckpointRow {
                 ),
                 None => String::new(),
             };
-            format!("ok ({}{adapter})", loaded.info.modalities.join("+"))
+            format!(
+                "ok ({}{adapter})",
+                crate::model::amuse::join(&loaded.info.modalities, "+")
+            )
         })
         .map_err(|e| format!("{e:#}"));
     CheckpointRow { dir, status }

@@ -88,7 +88,7 @@ impl Analyzer {
             .utterances
             .get(i)
             .ok_or_else(|| anyhow!("no utterance {}", i + 1))?;
-        if !self.model.info.modalities.iter().any(|m| m == "audio") {
+        if !self.model.info.reads(crate::model::amuse::Modality::Audio) {
             bail!("the checkpoint does not use audio, so there is no audio to explain");
         }
         let src = u.clip.as_deref().unwrap_or(video);

@@ -94,8 +94,8 @@ impl Analyzer {
                 "the checkpoint {} does not read {what} (modalities: {}; visual streams: {}), so its prediction \
                  cannot be explained by them",
                 self.checkpoint_name,
-                info.modalities.join(", "),
-                if info.modalities.iter().any(|m| m == "visual") {
+                crate::model::amuse::join(&info.modalities, ", "),
+                if info.reads(crate::model::amuse::Modality::Visual) {
                     info.visual_streams.join(", ")
                 } else {
                     "none".into()

@@ -20,6 +20,7 @@ use crate::features::cache;
 use crate::features::extract::{Encoders, ExtractOptions, UtteranceFeatures};
 use crate::manifest::ModelStore;
 use crate::media::transcript::Dialogue;
+use crate::model::amuse::Modality;
 use crate::model::batch::{Batch, UtteranceInput};
 use crate::model::checkpoint::{self, Loaded};
 use crate::model::config::AudioSource;
@@ -247,7 +248,7 @@ impl Analyzer {
 
     /// Model inputs of a dialogue, keeping only the modalities the checkpoint was trained on.
     pub fn inputs(&self, dialogue: &Dialogue, features: &[UtteranceFeatures]) -> Vec<UtteranceInput> {
-        let uses = |m: &str| self.model.info.modalities.iter().any(|x| x == m);
+        let uses = |m: Modality| self.model.info.reads(m);
         let speakers = voices::names(dialogue, features);
         features
             .iter()
@@ -269,8 +270,8 @@ impl Analyzer {
                     None => (None, None),
                 };
                 UtteranceInput {
-                    text: uses("text").then(|| f.text.tokens.shallow_clone()),
-                    audio: audio.filter(|_| uses("audio")).map(Tensor::shallow_clone),
+                    text: uses(Modality::Text).then(|| f.text.tokens.shallow_clone()),
+                    audio: audio.filter(|_| uses(Modality::Audio)).map(Tensor::shallow_clone),
                     face,
                     back,
                     speaker,

@@ -126,8 +126,8 @@ impl CheckpointSummary {
             .unwrap_or_default();
         Self {
             name: name.to_owned(),
-            modalities: info.modalities.clone(),
-            visual_streams: if info.modalities.iter().any(|m| m == "visual") {
+            modalities: info.modalities.iter().map(|m| m.name().to_owned()).collect(),
+            visual_streams: if info.reads(crate::model::amuse::Modality::Visual) {
                 info.visual_streams.clone()
             } else {
                 Vec::new()

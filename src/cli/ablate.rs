@@ -18,7 +18,7 @@ use crate::manifest::ModelStore;
 use crate::model::amuse::Amuse;
 use crate::model::config::{AudioSource, Config};
 use crate::train::af_learning::hold_out;
-use crate::train::corpora::{self, Dataset, Encoders, Sources};
+use crate::train::corpora::{self, Dataset, Encoders, Sources, Split};
 use crate::train::data::Corpus;
 use crate::train::pairs::label_pairs;
 use crate::train::{self, TrainOptions};
@@ -139,14 +139,14 @@ pub fn run(args: &AblateArgs, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
     let enc = Encoders::load(&store, AudioSource::Whisper, None)?;
     let none = Sources::default();
-    let train_set = limited(corpora::load(&store, &enc, args.data, "train", &none)?, args.limit);
-    let dev = limited(corpora::load(&store, &enc, args.data, "dev", &none)?, args.limit);
+    let train_set = limited(corpora::load(&store, &enc, args.data, Split::Train, &none)?, args.limit);
+    let dev = limited(corpora::load(&store, &enc, args.data, Split::Dev, &none)?, args.limit);
     // Eq. 6 needs a validation pool held aside from train; every setting trains without it
     // so the rows see the same training data.
     let (train_set, pool) = hold_out(train_set, 0.1, 0);
     let mut train_sets = vec![train_set];
     if args.pairs && args.data == Dataset::Ravdess {
-        let meld = corpora::load(&store, &enc, Dataset::Meld, "train", &none)?;
+        let meld = corpora::load(&store, &enc, Dataset::Meld, Split::Train, &none)?;
         train_sets.push(label_pairs(&train_sets[0], &meld, 0));
     }
     let refs: Vec<&Corpus> = train_sets.iter().collect();

@@ -10,13 +10,14 @@ use tch::{nn, Device};
 use crate::manifest::ModelStore;
 use crate::model::amuse::Amuse;
 use crate::model::config::{AudioSource, Config};
-use crate::train::corpora::{self, Dataset, Encoders, Sources};
+use crate::train::corpora::{self, Dataset, Encoders, Sources, Split};
 use crate::train::{self, TrainOptions};
 
 pub fn run(epochs: usize, device: Device) -> Result<()> {
     let store = ModelStore::open_default()?;
     let enc = Encoders::load(&store, AudioSource::Whisper, None)?;
-    let (corpus, load) = train::time_it(|| corpora::load(&store, &enc, Dataset::Meld, "train", &Sources::default()));
+    let (corpus, load) =
+        train::time_it(|| corpora::load(&store, &enc, Dataset::Meld, Split::Train, &Sources::default()));
     let corpus = corpus?;
     println!(
         "{}: {} dialogues, {} utterances (features loaded in {load:.1} s)",

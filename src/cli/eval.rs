@@ -6,21 +6,21 @@ use std::path::PathBuf;
 use tch::Device;
 
 use crate::manifest::ModelStore;
-use crate::model::amuse::MODALITIES;
+use crate::model::amuse::{self, Modality};
 use crate::model::checkpoint;
 use crate::train;
-use crate::train::corpora::{self, Dataset, Encoders, Sources};
+use crate::train::corpora::{self, Dataset, Encoders, Sources, Split};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t = Dataset::Meld)]
     pub data: Dataset,
-    /// Split: train or dev (MELD test is held out).
-    #[arg(long, default_value = "dev")]
-    pub split: String,
+    /// The split (dev, or valid for FER+; test splits are held out of this project).
+    #[arg(long, value_enum, default_value_t = Split::Dev)]
+    pub split: Split,
     /// Mask out modalities at inference (comma-separated: text,audio,visual).
-    #[arg(long, value_delimiter = ',')]
-    pub without: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub without: Vec<Modality>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -57,11 +57,11 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     if args.data == Dataset::Ferplus {
         eval_expression(args, &store, device)?;
         let info = checkpoint::read_info(&dir)?;
-        if !info.modalities.iter().any(|m| m == "visual") {
+        if !info.reads(Modality::Visual) {
             println!(
                 "the checkpoint {} does not read faces (modalities: {}), so it has no visual head to evaluate",
                 dir.display(),
-                info.modalities.join(", ")
+                amuse::join(&info.modalities, ", ")
             );
             return Ok(());
         }
@@ -80,11 +80,8 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
             if args.data == Dataset::Iemocap { 6 } else { 7 }
         );
     }
-    if let Some(other) = args.without.iter().find(|m| !MODALITIES.contains(&m.as_str())) {
-        bail!("unknown modality {other} (text, audio, visual)");
-    }
     // Modalities the checkpoint was not trained on are masked out, as in the viewer.
-    let keep: Vec<String> = loaded
+    let keep: Vec<Modality> = loaded
         .info
         .modalities
         .iter()
@@ -95,8 +92,8 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
         bail!(
             "--without {} masks every modality the checkpoint reads ({}): nothing would be left to \
              predict from",
-            args.without.join(","),
-            loaded.info.modalities.join(", ")
+            amuse::join(&args.without, ","),
+            amuse::join(&loaded.info.modalities, ", ")
         );
     }
     let sources = Sources {
@@ -105,7 +102,7 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
         meld_raw: args.meld_raw.clone(),
         ..Sources::default()
     };
-    let mut corpus = corpora::load(&store, &enc, args.data, &args.split, &sources)?;
+    let mut corpus = corpora::load(&store, &enc, args.data, args.split, &sources)?;
     corpus.dialogues = corpus.only(&keep);
     let report = if six {
         train::evaluate_named(&loaded.model, &corpus, device, &crate::train::iemocap::CLASSES)
@@ -113,10 +110,11 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
         train::evaluate(&loaded.model, &corpus, device)
     };
     let (raw, calibrated) = train::calibrate::measure(&loaded.model, &loaded.info.calibration, &corpus, device);
-    let heads: Vec<(String, crate::metrics::Report)> = MODALITIES
+    let heads: Vec<(String, crate::metrics::Report)> = Modality::ALL
         .iter()
-        .enumerate()
-        .filter_map(|(m, name)| train::evaluate_head(&loaded.model, &corpus, device, m).map(|r| (name.to_string(), r)))
+        .filter_map(|m| {
+            train::evaluate_head(&loaded.model, &corpus, device, m.index()).map(|r| (m.name().to_owned(), r))
+        })
         .collect();
     if args.json {
         let out = serde_json::json!({
@@ -150,7 +148,7 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
 fn eval_expression(args: &EvalArgs, store: &ModelStore, device: Device) -> Result<()> {
     use crate::train::ferplus;
     let root = args.ferplus.clone().unwrap_or_else(|| train::data::data_dir());
-    let split = ferplus::read(&ferplus::split_dir(&root, &args.split)?)?;
+    let split = ferplus::read(&ferplus::split_dir(&root, args.split.name())?)?;
     let encoder = crate::features::expression::ExpressionEncoder::load(store, &args.expression, device)?;
     let detector = match args.crop {
         FaceCrop::Given => None,

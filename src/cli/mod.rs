@@ -65,8 +65,8 @@ pub enum Command {
         #[arg(long)]
         utterance: Option<usize>,
         /// Labels for corrections (keys 1…n) in new sidecars: MELD's seven or IEMOCAP's six.
-        #[arg(long, default_value = "meld", value_parser = ["meld", "iemocap"])]
-        labels: String,
+        #[arg(long, value_enum, default_value_t = Labels::Meld)]
+        labels: Labels,
     },
     /// Show versions, the device and the state of every model file.
     Doctor,
@@ -149,6 +149,15 @@ pub enum Command {
     },
 }
 
+/// The built-in label sets of the annotator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Labels {
+    /// MELD's seven emotions.
+    Meld,
+    /// IEMOCAP's six categories.
+    Iemocap,
+}
+
 /// Parse the command line, run, and map errors to exit codes with a message on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -175,7 +184,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::View {
         file: None,
         utterance: None,
-        labels: "meld".into(),
+        labels: Labels::Meld,
     }) {
         Command::Doctor => {
             let info = device::init(threads, cli.cpu);
@@ -286,7 +295,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 threads,
                 force_cpu: cli.cpu,
                 utterance,
-                labels: amuse_formats::annotations::LabelSet::by_name(&labels),
+                labels: Some(match labels {
+                    Labels::Meld => amuse_formats::annotations::LabelSet::meld(),
+                    Labels::Iemocap => amuse_formats::annotations::LabelSet::iemocap(),
+                }),
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -12,8 +12,46 @@ use super::loss;
 use super::man::{Central, ModalityInput};
 use super::unimodal::{Stream, UnimodalEncoder};
 
-/// Modality order everywhere: text, audio, visual.
-pub const MODALITIES: [&str; 3] = ["text", "audio", "visual"];
+/// The three modalities, in the order used everywhere (tensors' modality axis, heads,
+/// presence masks): text, audio, visual. Written lowercase in `config.json` and on the
+/// command line (`--without audio`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    Text,
+    Audio,
+    Visual,
+}
+
+impl Modality {
+    pub const ALL: [Modality; 3] = [Modality::Text, Modality::Audio, Modality::Visual];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Modality::Text => "text",
+            Modality::Audio => "audio",
+            Modality::Visual => "visual",
+        }
+    }
+
+    /// Its position on the modality axis.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// `text+audio`-style names of a set of modalities, joined by `sep`.
+pub fn join(modalities: &[Modality], sep: &str) -> String {
+    modalities.iter().map(|m| m.name()).collect::<Vec<_>>().join(sep)
+}
+
+impl std::fmt::Display for Modality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 #[derive(Debug)]
 pub struct Amuse {
@@ -72,7 +110,7 @@ impl Amuse {
         let centrals = (0..3)
             .map(|m| {
                 Central::new(
-                    vs / format!("man_{}", MODALITIES[m]),
+                    vs / format!("man_{}", Modality::ALL[m].name()),
                     d,
                     2,
                     c.man_layers,

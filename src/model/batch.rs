@@ -5,6 +5,7 @@
 
 use tch::{Device, Kind, Tensor};
 
+use super::amuse::Modality;
 use super::context::{speaker_sequences, Sequences};
 
 /// One utterance's inputs. Missing modalities are `None`; `face` rows are only keyframes
@@ -26,15 +27,15 @@ pub struct UtteranceInput {
 
 impl UtteranceInput {
     /// The same utterance with only the modalities `keeps` accepts (by the names of
-    /// [`super::amuse::MODALITIES`]; the face and back frames are "visual"). Tensors are
+    /// [`Modality`]; the face and back frames are visual). Tensors are
     /// shared, not copied.
-    pub fn only(&self, keeps: impl Fn(&str) -> bool) -> UtteranceInput {
-        let take = |m: &str, t: &Option<Tensor>| t.as_ref().filter(|_| keeps(m)).map(Tensor::shallow_clone);
+    pub fn only(&self, keeps: impl Fn(Modality) -> bool) -> UtteranceInput {
+        let take = |m: Modality, t: &Option<Tensor>| t.as_ref().filter(|_| keeps(m)).map(Tensor::shallow_clone);
         UtteranceInput {
-            text: take("text", &self.text),
-            audio: take("audio", &self.audio),
-            face: take("visual", &self.face),
-            back: take("visual", &self.back),
+            text: take(Modality::Text, &self.text),
+            audio: take(Modality::Audio, &self.audio),
+            face: take(Modality::Visual, &self.face),
+            back: take(Modality::Visual, &self.back),
             speaker: self.speaker.clone(),
             label: self.label,
         }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use super::amuse::MODALITIES;
+use super::amuse::Modality;
 
 /// Temperatures of a checkpoint's outputs (all 1 when it was never calibrated).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -95,7 +95,11 @@ pub fn reliability(samples: &[(usize, Vec<f64>)]) -> Reliability {
 
 /// The presence pattern's name: the present modalities joined by `+` (`"none"` if none).
 pub fn pattern(present: [bool; 3]) -> String {
-    let names: Vec<&str> = (0..3).filter(|&m| present[m]).map(|m| MODALITIES[m]).collect();
+    let names: Vec<&str> = Modality::ALL
+        .iter()
+        .filter(|m| present[m.index()])
+        .map(|m| m.name())
+        .collect();
     if names.is_empty() {
         "none".into()
     } else {
@@ -114,7 +118,7 @@ impl Calibration {
     }
 
     pub fn head_temperature(&self, m: usize) -> f64 {
-        self.heads.get(MODALITIES[m]).copied().unwrap_or(1.0)
+        self.heads.get(Modality::ALL[m].name()).copied().unwrap_or(1.0)
     }
 
     /// Fused logits `[U, C]` divided by each utterance's temperature (by `present [U, 3]`).

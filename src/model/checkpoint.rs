@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Tensor};
 
-use super::amuse::Amuse;
+use super::amuse::{Amuse, Modality};
 use super::calibration::Calibration;
 use super::config::Config;
 use crate::features::adapter::TextAdapter;
@@ -25,7 +25,7 @@ pub struct CheckpointInfo {
     pub dev_scores: serde_json::Value,
     /// Modalities the checkpoint was trained to use (others are masked out at inference).
     #[serde(default = "all_modalities")]
-    pub modalities: Vec<String>,
+    pub modalities: Vec<Modality>,
     /// The text adapter the checkpoint was trained with (file in the checkpoint folder and
     /// its sha256): its text features came from MPNet with this adapter merged, so the
     /// same adapter must be merged at inference ([`crate::features::adapter`]).
@@ -59,12 +59,17 @@ fn both_streams() -> Vec<String> {
 impl CheckpointInfo {
     /// Whether the visual branch reads `stream` (`face` or `back`).
     pub fn reads_stream(&self, stream: &str) -> bool {
-        self.modalities.iter().any(|m| m == "visual") && self.visual_streams.iter().any(|s| s == stream)
+        self.reads(Modality::Visual) && self.visual_streams.iter().any(|s| s == stream)
+    }
+
+    /// Whether the checkpoint reads modality `m`.
+    pub fn reads(&self, m: Modality) -> bool {
+        self.modalities.contains(&m)
     }
 }
 
-fn all_modalities() -> Vec<String> {
-    vec!["text".into(), "audio".into(), "visual".into()]
+fn all_modalities() -> Vec<Modality> {
+    Modality::ALL.to_vec()
 }
 
 /// The checkpoint to use: `--checkpoint`, else `$AMUSE_CHECKPOINT`, else `amuse/` in the

@@ -91,7 +91,7 @@ pub fn describe(models: &Path, name: &str, previous: &Shipped) -> Result<Shipped
         config: format!("{name}/config.json"),
         sha256,
         bytes,
-        modalities: info.modalities,
+        modalities: info.modalities.iter().map(|m| m.name().to_owned()).collect(),
         trained_on: info.trained_on,
         licence: previous.licence.clone(),
         card: previous.card.clone(),

@@ -6,7 +6,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::data::Corpus;
 use super::dims;
-use crate::model::amuse::{Amuse, MODALITIES};
+use crate::model::amuse::{Amuse, Modality};
 use crate::model::batch::{Batch, UtteranceInput};
 use crate::model::calibration::{pattern, Calibration};
 
@@ -129,7 +129,7 @@ pub fn fit(model: &Amuse, real: &[&Corpus], synthetic: &[&Corpus], device: Devic
             calibration.fused.insert(pattern(p), t);
         }
     }
-    for (m, name) in MODALITIES.iter().enumerate() {
+    for (m, name) in Modality::ALL.iter().map(|m| m.name()).enumerate() {
         if let Some(t) = fit_on(&|r: &Row| r.heads[m].clone()) {
             calibration.heads.insert((*name).to_owned(), t);
         }

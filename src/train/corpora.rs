@@ -18,6 +18,7 @@ use crate::features::audio::{SoundEncoder, SpeechEncoder};
 use crate::features::expression::{self, ExpressionEncoder};
 use crate::features::text::TextEncoder;
 use crate::manifest::ModelStore;
+use crate::model::amuse::Modality;
 use crate::model::config::AudioSource;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -51,14 +52,42 @@ impl Dataset {
         }
     }
 
-    /// The modalities its utterances carry (names of [`crate::model::amuse::MODALITIES`]).
-    pub fn modalities(self) -> &'static [&'static str] {
+    /// The modalities its utterances carry.
+    pub fn modalities(self) -> &'static [Modality] {
+        use Modality::*;
         match self {
-            Self::Meld => &["text"],
-            Self::Ravdess | Self::Iemocap => &["text", "audio"],
-            Self::Emodb => &["audio"],
-            Self::Ferplus => &["visual"],
-            Self::MeldRaw => &["text", "audio", "visual"],
+            Self::Meld => &[Text],
+            Self::Ravdess | Self::Iemocap => &[Text, Audio],
+            Self::Emodb => &[Audio],
+            Self::Ferplus => &[Visual],
+            Self::MeldRaw => &[Text, Audio, Visual],
+        }
+    }
+}
+
+/// A split of a corpus (test splits are held out of this project).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    Train,
+    /// MELD's, RAVDESS's and EmoDB's dev speakers, FER+ Valid.
+    #[value(alias = "valid")]
+    Dev,
+    /// Held out of this project: refused, with a message saying so.
+    Test,
+}
+
+impl std::fmt::Display for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Split {
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Dev => "dev",
+            Split::Test => "test",
         }
     }
 }
@@ -141,7 +170,8 @@ impl Encoders {
 }
 
 /// One split of one corpus as model inputs (features cached on disk).
-pub fn load(store: &ModelStore, enc: &Encoders, set: Dataset, split: &str, sources: &Sources) -> Result<Corpus> {
+pub fn load(store: &ModelStore, enc: &Encoders, set: Dataset, split: Split, sources: &Sources) -> Result<Corpus> {
+    let split = split.name();
     let a = &sources.augment;
     let augment = (split == "train" && a.copies > 0 && !a.augment.is_empty()).then_some(a);
     match set {

@@ -19,6 +19,7 @@ use crate::features::text::{dialogue_contexts, TextEncoder};
 use crate::manifest::ModelStore;
 use crate::media::decode;
 use crate::media::transcript::{csv, text as transcript_text};
+use crate::model::amuse::Modality;
 use crate::model::batch::UtteranceInput;
 
 /// A corpus: dialogues of utterances with their features and labels.
@@ -52,13 +53,11 @@ impl Corpus {
         }
     }
 
-    /// The dialogues with only the modalities in `keep` (names of
-    /// [`crate::model::amuse::MODALITIES`]), tensors shared.
-    pub fn only(&self, keep: &[String]) -> Vec<Vec<UtteranceInput>> {
-        let has = |m: &str| keep.iter().any(|k| k == m);
+    /// The dialogues with only the modalities in `keep`, tensors shared.
+    pub fn only(&self, keep: &[Modality]) -> Vec<Vec<UtteranceInput>> {
         self.dialogues
             .iter()
-            .map(|d| d.iter().map(|u| u.only(has)).collect())
+            .map(|d| d.iter().map(|u| u.only(|m| keep.contains(&m))).collect())
             .collect()
     }
 }

@@ -19,11 +19,12 @@ use tch::Tensor;
 
 use super::corpora::Dataset;
 use super::data::Corpus;
+use crate::model::amuse::Modality;
 use crate::model::batch::UtteranceInput;
 
 /// Cross-corpus label-matched samples: every utterance of `base` (e.g. a RAVDESS clip, whose
 /// text is emotionally neutral, or a FER+ face) joined with the modalities `take` (names of
-/// [`crate::model::amuse::MODALITIES`]) of a random utterance of `donor` (e.g. MELD) that has
+/// [`Modality`]) of a random utterance of `donor` (e.g. MELD) that has
 /// the same label, as one-utterance dialogues.
 ///
 /// Why: no corpus here has real aligned text, expressive audio *and* faces. Trained on MELD
@@ -33,7 +34,7 @@ use crate::model::batch::UtteranceInput;
 /// samples, where the modalities agree, teach the fusion that each can inform. They are
 /// synthetic (that voice did not say those words, that face did not hear them) and are
 /// documented as such in the model card.
-pub fn join(base: &Corpus, donor: &Corpus, take: &[&str], seed: u64) -> Corpus {
+pub fn join(base: &Corpus, donor: &Corpus, take: &[Modality], seed: u64) -> Corpus {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut by_label: std::collections::HashMap<i64, Vec<&UtteranceInput>> = std::collections::HashMap::new();
     for u in donor.dialogues.iter().flatten() {
@@ -41,8 +42,8 @@ pub fn join(base: &Corpus, donor: &Corpus, take: &[&str], seed: u64) -> Corpus {
             by_label.entry(l).or_default().push(u);
         }
     }
-    let has = |m: &str| take.contains(&m);
-    let pick = |own: &Option<Tensor>, theirs: &Option<Tensor>, m: &str| {
+    let has = |m: Modality| take.contains(&m);
+    let pick = |own: &Option<Tensor>, theirs: &Option<Tensor>, m: Modality| {
         if has(m) { theirs } else { own }.as_ref().map(Tensor::shallow_clone)
     };
     let dialogues: Vec<Vec<UtteranceInput>> = base
@@ -52,10 +53,10 @@ pub fn join(base: &Corpus, donor: &Corpus, take: &[&str], seed: u64) -> Corpus {
         .filter_map(|u| {
             let d = by_label.get(&u.label?)?.choose(&mut rng)?;
             Some(vec![UtteranceInput {
-                text: pick(&u.text, &d.text, "text"),
-                audio: pick(&u.audio, &d.audio, "audio"),
-                face: pick(&u.face, &d.face, "visual"),
-                back: pick(&u.back, &d.back, "visual"),
+                text: pick(&u.text, &d.text, Modality::Text),
+                audio: pick(&u.audio, &d.audio, Modality::Audio),
+                face: pick(&u.face, &d.face, Modality::Visual),
+                back: pick(&u.back, &d.back, Modality::Visual),
                 speaker: u.speaker.clone(),
                 label: u.label,
             }])
@@ -68,7 +69,7 @@ pub fn join(base: &Corpus, donor: &Corpus, take: &[&str], seed: u64) -> Corpus {
             "{} × {} {} (label-matched pairs)",
             base.name,
             donor.name,
-            take.join("+")
+            crate::model::amuse::join(take, "+")
         ),
         copies: if aligned { base.copies } else { 0 },
         dialogues,
@@ -78,7 +79,7 @@ pub fn join(base: &Corpus, donor: &Corpus, take: &[&str], seed: u64) -> Corpus {
 /// [`join`] for the audio pairs: every clip of `audio` with the text of a same-label
 /// utterance of `text`.
 pub fn label_pairs(audio: &Corpus, text: &Corpus, seed: u64) -> Corpus {
-    join(audio, text, &["text"], seed)
+    join(audio, text, &[Modality::Text], seed)
 }
 
 /// Every utterance of `other` (a voice clip, a face) joined with the words of a random
@@ -109,7 +110,7 @@ pub fn with_words(other: &Corpus, words: &Corpus, agree: f64, seed: u64) -> Corp
             let t = by_label.get(&target)?.choose(&mut rng)?;
             Some(vec![UtteranceInput {
                 text: Some(t.shallow_clone()),
-                ..u.only(|m| m != "text")
+                ..u.only(|m| m != Modality::Text)
             }
             .labelled(target)])
         })
@@ -150,8 +151,8 @@ pub fn of(data: &[Dataset], sets: &[Corpus], agree: f64, seed: u64) -> Vec<Corpu
             let s = seed.wrapping_add(r as u64 + 1);
             out.push(match d {
                 Dataset::Meld => with_words(&share, donor, agree, s),
-                Dataset::Ravdess => join(&share, donor, &["text", "audio"], s),
-                _ => join(&share, donor, &["audio"], s),
+                Dataset::Ravdess => join(&share, donor, &[Modality::Text, Modality::Audio], s),
+                _ => join(&share, donor, &[Modality::Audio], s),
             });
         }
     }

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use tch::{nn, Device};
 
-use super::corpora::{self, Dataset, Encoders, Sources};
+use super::corpora::{self, Dataset, Encoders, Sources, Split};
 use super::data::Corpus;
 use super::{calibrate, extend, pairs, pool, TrainOptions};
 use crate::features::adapter::TextAdapter;
 use crate::manifest::ModelStore;
-use crate::model::amuse::{Amuse, MODALITIES};
+use crate::model::amuse::{self, Amuse, Modality};
 use crate::model::checkpoint::{self, AdapterRef, CheckpointInfo};
 use crate::model::config::Config;
 
@@ -53,8 +53,8 @@ pub struct Trained {
 }
 
 /// The modalities a checkpoint trained on `data` (and extending `base`) reads, in model order.
-fn modalities(data: &[Dataset], base: &[String]) -> Vec<String> {
-    MODALITIES
+fn modalities(data: &[Dataset], base: &[Modality]) -> Vec<Modality> {
+    Modality::ALL
         .iter()
         .filter(|m| base.iter().any(|b| b == *m) || data.iter().any(|d| d.modalities().contains(m)))
         .map(|m| (*m).to_owned())
@@ -83,7 +83,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
     let (mut train_sets, mut dev_sets, mut af_pools, mut cal_pools) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut synthetic_pools: Vec<Corpus> = Vec::new();
     for &set in &plan.data {
-        let mut corpus = corpora::load(&store, &enc, set, "train", &plan.sources)?;
+        let mut corpus = corpora::load(&store, &enc, set, Split::Train, &plan.sources)?;
         if plan.calibration_pool > 0.0 {
             let (rest, held) = pool::hold_aside(corpus, plan.calibration_pool, CALIBRATION_SEED, "calibration");
             corpus = rest;
@@ -95,9 +95,9 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
             af_pools.push(held);
         }
         train_sets.push(corpus);
-        dev_sets.push(corpora::load(&store, &enc, set, "dev", &plan.sources)?);
+        dev_sets.push(corpora::load(&store, &enc, set, Split::Dev, &plan.sources)?);
     }
-    let base_modalities: Vec<String> = base
+    let base_modalities: Vec<Modality> = base
         .as_ref()
         .map(|(_, b)| b.info.modalities.clone())
         .unwrap_or_default();
@@ -125,7 +125,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
             dir.display(),
             frozen.frozen,
             frozen.total,
-            b.info.modalities.join("+")
+            amuse::join(&b.info.modalities, "+")
         );
         std::rc::Rc::new(frozen)
     });
@@ -141,9 +141,10 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
         // there is exactly zero): they would cost time and nothing else.
         train_sets.retain(|c| {
             c.dialogues.iter().flatten().any(|u| {
-                (u.audio.is_some() && !base_modalities.iter().any(|m| m == "audio"))
-                    || ((u.face.is_some() || u.back.is_some()) && !base_modalities.iter().any(|m| m == "visual"))
-                    || (u.text.is_some() && !base_modalities.iter().any(|m| m == "text"))
+                let new = |m: Modality| !base_modalities.contains(&m);
+                (u.audio.is_some() && new(Modality::Audio))
+                    || ((u.face.is_some() || u.back.is_some()) && new(Modality::Visual))
+                    || (u.text.is_some() && new(Modality::Text))
             })
         });
     }
@@ -183,7 +184,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
     // (the base's training data, unlike this run's pools, was not held aside from it).
     let calibration = match &base_info {
         Some(b) => {
-            let new = |m: &str| !b.modalities.iter().any(|have| have == m);
+            let new = |m: &str| !b.modalities.iter().any(|have| have.name() == m);
             fitted.fused.retain(|pattern, _| pattern.split('+').any(new));
             fitted.heads.retain(|m, _| new(m));
             b.calibration.clone().merged_with(&fitted)
@@ -219,7 +220,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
             })
         }),
         visual_streams: match &base_info {
-            Some(b) if b.modalities.iter().any(|m| m == "visual") => b.visual_streams.clone(),
+            Some(b) if b.reads(Modality::Visual) => b.visual_streams.clone(),
             _ => visual_streams(&refs),
         },
         calibration,
@@ -262,18 +263,18 @@ fn check_extension(plan: &Plan, dir: &std::path::Path, device: Device) -> Result
         bail!("--extend trains with the extended checkpoint's own text adapter: drop --text-adapter");
     }
     let info = checkpoint::read_info(dir)?;
-    let adds: Vec<&str> = plan
+    let adds: Vec<Modality> = plan
         .data
         .iter()
         .flat_map(|d| d.modalities().iter().copied())
-        .filter(|m| !info.modalities.iter().any(|have| have == m))
+        .filter(|m| !info.reads(*m))
         .collect();
     if adds.is_empty() {
         bail!(
             "--extend adds the modalities of --data (audio: ravdess, emodb, iemocap; visual: ferplus) to a \
              checkpoint without them; {} already uses {}",
             dir.display(),
-            info.modalities.join(" + ")
+            amuse::join(&info.modalities, " + ")
         );
     }
     let classes = if plan.data.contains(&Dataset::Iemocap) {
@@ -298,7 +299,7 @@ fn trained_on(plan: &Plan, refs: &[&Corpus], dev: &[Corpus], base: Option<&Check
         base.map_or(String::new(), |b| format!(
             "{} — then extended (only weights its {} predictions do not depend on) on ",
             b.trained_on,
-            b.modalities.join("+")
+            amuse::join(&b.modalities, "+")
         )),
         refs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" + "),
         o.epochs,
@@ -336,9 +337,9 @@ mod tests {
 
     #[test]
     fn a_checkpoint_reads_its_bases_modalities_and_its_datas() {
-        assert_eq!(modalities(&[Dataset::Meld], &[]), ["text"]);
-        assert_eq!(modalities(&[Dataset::Meld, Dataset::Emodb], &[]), ["text", "audio"]);
-        let base = vec!["text".to_owned(), "audio".to_owned()];
-        assert_eq!(modalities(&[Dataset::Ferplus], &base), ["text", "audio", "visual"]);
+        use Modality::*;
+        assert_eq!(modalities(&[Dataset::Meld], &[]), [Text]);
+        assert_eq!(modalities(&[Dataset::Meld, Dataset::Emodb], &[]), [Text, Audio]);
+        assert_eq!(modalities(&[Dataset::Ferplus], &[Text, Audio]), [Text, Audio, Visual]);
     }
 }

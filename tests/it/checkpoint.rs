@@ -54,7 +54,7 @@ fn meld_dev_and_ravdess_dev_scores() {
         "the test split stays held out"
     );
 
-    if loaded.info.modalities.iter().any(|m| m == "audio") {
+    if loaded.info.reads(amuse::model::amuse::Modality::Audio) {
         let speech = SpeechEncoder::load(&store, Device::Cpu).unwrap();
         let mut rav = data::ravdess(&store, &text, &AudioEncoderRef::Whisper(&speech), 17..=20, None).unwrap();
         let fused = evaluate(&loaded.model, &rav, Device::Cpu);

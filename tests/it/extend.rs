@@ -72,7 +72,7 @@ fn setup() -> (nn::VarStore, Amuse, Corpus, Corpus) {
 #[test]
 fn extending_with_audio_learns_it_and_leaves_text_only_predictions_unchanged() {
     let (mut vs, model, train_set, dev) = setup();
-    let text = ["text".to_owned()];
+    let text = [amuse::model::amuse::Modality::Text];
     let dev_text = dev.only(&text);
     assert!(dev_text.iter().flatten().all(|u| u.audio.is_none() && u.text.is_some()));
     let before = logits(&model, &dev_text);
@@ -125,7 +125,7 @@ fn extending_with_audio_learns_it_and_leaves_text_only_predictions_unchanged() {
 #[test]
 fn without_freezing_the_same_training_changes_text_only_predictions() {
     let (mut vs, model, train_set, dev) = setup();
-    let dev_text = dev.only(&["text".to_owned()]);
+    let dev_text = dev.only(&[amuse::model::amuse::Modality::Text]);
     let before = logits(&model, &dev_text);
     let opts = TrainOptions {
         epochs: 1,

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use amuse::model::batch::UtteranceInput;
 use amuse::model::checkpoint;
-use amuse::train::corpora::{self, Dataset, Encoders, Sources};
+use amuse::train::corpora::{self, Dataset, Encoders, Sources, Split};
 
 /// Background colours of equal luma (ITU-R 601: 121.9 and 123.7) and different hue.
 const WARM: &str = "0xDC5050";
@@ -111,7 +111,7 @@ fn a_miniature_meld_raw_trains_every_stream_and_the_back_frames_decide() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     let info = checkpoint::read_info(&out).unwrap();
-    assert_eq!(info.modalities, ["text", "audio", "visual"]);
+    assert_eq!(info.modalities, amuse::model::amuse::Modality::ALL);
     assert_eq!(
         info.visual_streams,
         ["face", "back"],
@@ -126,7 +126,7 @@ fn a_miniature_meld_raw_trains_every_stream_and_the_back_frames_decide() {
         meld_raw: Some(root.clone()),
         ..Sources::default()
     };
-    let mut dev = corpora::load(&store, &enc, Dataset::MeldRaw, "dev", &sources).unwrap();
+    let mut dev = corpora::load(&store, &enc, Dataset::MeldRaw, Split::Dev, &sources).unwrap();
     assert_eq!(dev.utterances(), 4);
     assert!(dev
         .dialogues

@@ -5,7 +5,7 @@
 use super::colour;
 use crate::app::state::AppState;
 use crate::emotion::Emotion;
-use crate::model::amuse::MODALITIES;
+use crate::model::amuse::Modality;
 
 /// Green for support, red against, alpha ∝ |weight| / max |weight| (as the picture's
 /// overlays).
@@ -156,7 +156,7 @@ fn probabilities(ui: &mut egui::Ui, state: &AppState, i: usize) {
         u.probs,
         "the fused prediction, with the dialogue's and the speaker's context (calibrated)".into(),
     )];
-    for (m, name) in MODALITIES.iter().enumerate() {
+    for (m, name) in Modality::ALL.iter().map(|m| m.name()).enumerate() {
         if let Some(p) = u.modality_probs[m] {
             columns.push((
                 (*name).into(),
@@ -173,11 +173,10 @@ fn probabilities(ui: &mut egui::Ui, state: &AppState, i: usize) {
         };
         columns.push(("face expr.".into(), f, hover.into()));
     }
-    let unused: Vec<&str> = MODALITIES
+    let unused: Vec<&str> = Modality::ALL
         .iter()
-        .enumerate()
-        .filter(|(m, _)| u.modality_probs[*m].is_none())
-        .map(|(_, n)| *n)
+        .filter(|m| u.modality_probs[m.index()].is_none())
+        .map(|m| m.name())
         .collect();
     let bar = ((ui.available_width() - 70.0) / columns.len() as f32 - 8.0).clamp(24.0, 80.0);
     egui::Grid::new(("probabilities", i))
