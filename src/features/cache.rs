@@ -24,7 +24,8 @@ use crate::manifest::ModelStore;
 use crate::media::transcript::Dialogue;
 use crate::progress::{CancelToken, Progress};
 
-const VERSION: &str = "amuse-features-v3";
+// v4: the pipeline looks for faces of 40 px and more (`MtcnnConfig::pipeline`).
+const VERSION: &str = "amuse-features-v4";
 /// Encoders whose checksums key the cache.
 const ENCODERS: &[&str] = &[
     "text_mpnet",

@@ -7,13 +7,13 @@
 //! placed where the paper's AUs act (see `explain`).
 
 use anyhow::Result;
-use image::{imageops, RgbImage};
+use image::{imageops, GrayImage, RgbImage};
 use tch::{Device, Kind, Tensor};
 
 use super::expression::{self, ExpressionEncoder};
 use crate::manifest::ModelStore;
 use crate::media::decode::Frame;
-use crate::media::faces::mtcnn::{Face, Mtcnn};
+use crate::media::faces::mtcnn::{Face, Mtcnn, MtcnnConfig};
 use crate::media::faces::split;
 use crate::torchscript::TorchScript;
 
@@ -54,7 +54,7 @@ pub struct VisualEncoder {
 impl VisualEncoder {
     pub fn load(store: &ModelStore, device: Device) -> Result<Self> {
         Ok(Self {
-            detector: Mtcnn::load(store, device)?,
+            detector: Mtcnn::load(store, device)?.with_config(MtcnnConfig::pipeline()),
             expression: ExpressionEncoder::load(store, expression::SHIPPED, device)?,
             scene: TorchScript::load(store, "scene_effnet_lite0", device)?,
         })
@@ -67,8 +67,7 @@ impl VisualEncoder {
         let mut crops = Vec::new();
         let mut has_face = Vec::with_capacity(frames.len());
         let mut backs = Vec::with_capacity(frames.len());
-        let images: Vec<&RgbImage> = frames.iter().map(|f| &f.image).collect();
-        let detected = crate::profile::time("MTCNN", || self.detector.detect_many(&images))?;
+        let detected = crate::profile::time("MTCNN", || self.detect(frames))?;
         for (Frame { time, image: frame }, faces) in frames.iter().zip(detected) {
             let speaker = split::speaker_face(&faces, pick);
             let crop = speaker.and_then(|i| split::gray_crop(frame, &faces[i], FACE_SIZE));
@@ -108,6 +107,27 @@ impl VisualEncoder {
 }
 
 impl VisualEncoder {
+    /// Faces of each keyframe: the distinct ones through MTCNN in one batch, a keyframe that
+    /// barely changed from the one before it ([`barely_changed`]) reusing its detections.
+    fn detect(&self, frames: &[Frame]) -> Result<Vec<Vec<Face>>> {
+        let thumbs: Vec<GrayImage> = frames.iter().map(|f| thumbnail(&f.image)).collect();
+        // `source[i]`: the keyframe whose detections keyframe i uses.
+        let mut source: Vec<usize> = Vec::with_capacity(frames.len());
+        for i in 0..frames.len() {
+            let same = i > 0
+                && frames[i].image.dimensions() == frames[i - 1].image.dimensions()
+                && barely_changed(&thumbs[i], &thumbs[i - 1]);
+            source.push(if same { source[i - 1] } else { i });
+        }
+        let distinct: Vec<usize> = (0..frames.len()).filter(|&i| source[i] == i).collect();
+        let images: Vec<&RgbImage> = distinct.iter().map(|&i| &frames[i].image).collect();
+        let found = self.detector.detect_many(&images)?;
+        Ok(source
+            .iter()
+            .map(|s| found[distinct.binary_search(s).unwrap_or_default()].clone())
+            .collect())
+    }
+
     /// `[n, 1280]` scene features of `[3, 224, 224]` image tensors ([`image_tensor`]).
     fn scene_rows(&self, images: &[Tensor]) -> Result<Tensor> {
         if images.is_empty() {
@@ -139,6 +159,26 @@ impl VisualEncoder {
     }
 }
 
+/// A 64×36 grey thumbnail: enough to tell a still shot from a moving one.
+fn thumbnail(image: &RgbImage) -> GrayImage {
+    imageops::resize(&imageops::grayscale(image), 64, 36, imageops::FilterType::Triangle)
+}
+
+/// Whether two keyframes' thumbnails show the same picture: mean absolute difference under
+/// one grey level, and no thumbnail pixel (a 10×10 block of a 640×360 frame) off by more
+/// than 12 levels. Codec noise on a still shot stays below both; a cut, a zoom or a face
+/// that moves by a few pixels does not.
+pub fn barely_changed(a: &GrayImage, b: &GrayImage) -> bool {
+    let diffs: Vec<f32> = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| (x as f32 - y as f32).abs())
+        .collect();
+    let mean = diffs.iter().sum::<f32>() / diffs.len().max(1) as f32;
+    mean < 1.0 && diffs.iter().all(|&d| d <= 12.0)
+}
+
 /// An RGB image as a `[3, size, size]` float tensor in [0, 1] (resized, aspect not kept:
 /// the scene CNN was trained on squashed ImageNet crops).
 pub fn image_tensor(image: &RgbImage, size: u32) -> Tensor {
@@ -148,4 +188,37 @@ pub fn image_tensor(image: &RgbImage, size: u32) -> Tensor {
         .permute([2, 0, 1])
         .to_kind(Kind::Float)
         / 255.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gradient(shift: u32) -> RgbImage {
+        RgbImage::from_fn(640, 360, |x, y| {
+            let v = ((x + shift) / 3 + y / 4) as u8;
+            image::Rgb([v, v / 2, 255 - v])
+        })
+    }
+
+    #[test]
+    fn only_still_pictures_count_as_unchanged() {
+        let a = thumbnail(&gradient(0));
+        assert!(barely_changed(&a, &a.clone()));
+        // Codec-like noise of ±1 level everywhere.
+        let mut noisy = gradient(0);
+        for (i, p) in noisy.pixels_mut().enumerate() {
+            p.0[0] = p.0[0].saturating_add((i % 3) as u8);
+        }
+        assert!(barely_changed(&a, &thumbnail(&noisy)));
+        // The picture panned by 12 pixels; a bright square (a hand, a face) entering.
+        assert!(!barely_changed(&a, &thumbnail(&gradient(12))));
+        let mut square = gradient(0);
+        for y in 100..140 {
+            for x in 300..340 {
+                square.put_pixel(x, y, image::Rgb([255, 255, 255]));
+            }
+        }
+        assert!(!barely_changed(&a, &thumbnail(&square)));
+    }
 }

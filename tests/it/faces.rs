@@ -256,3 +256,35 @@ fn batched_detection_finds_what_each_image_finds_alone() {
     }
     assert!(together.iter().filter(|f| !f.is_empty()).count() >= 2 * reference.images.len());
 }
+
+#[test]
+fn the_pipelines_bounded_pyramid_finds_the_same_faces_of_readable_size() {
+    use amuse::media::faces::mtcnn::{MtcnnConfig, MIN_FACE_WORTH_READING};
+    let store = common::store();
+    let full = Mtcnn::load(&store, Device::Cpu).unwrap();
+    let bounded = Mtcnn::load(&store, Device::Cpu).unwrap().with_config(MtcnnConfig::pipeline());
+    let golden = store.root().join("golden");
+    let reference: Reference =
+        serde_json::from_str(&std::fs::read_to_string(golden.join("mtcnn_reference.json")).unwrap()).unwrap();
+    let mut compared = 0;
+    for r in &reference.images {
+        let img = image::open(golden.join(&r.image)).unwrap().to_rgb8();
+        let side = |f: &amuse::media::faces::mtcnn::Face| (f.bbox[2] - f.bbox[0]).min(f.bbox[3] - f.bbox[1]);
+        let readable: Vec<_> = full
+            .detect(&img)
+            .unwrap()
+            .into_iter()
+            .filter(|f| side(f) >= MIN_FACE_WORTH_READING)
+            .collect();
+        let found = bounded.detect(&img).unwrap();
+        for f in &readable {
+            let nearest = found
+                .iter()
+                .map(|g| f.bbox.iter().zip(&g.bbox).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max))
+                .fold(f32::INFINITY, f32::min);
+            assert!(nearest <= 1.0, "{}: face {:?} found {nearest:.2} px away", r.image, f.bbox);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 3, "the golden photos have faces of readable size ({compared})");
+}
