@@ -54,7 +54,7 @@ impl Background {
         self.queue = order(n, i).into_iter().filter(|u| pending.contains(u)).collect();
     }
 
-    pub fn next(&mut self) -> Option<usize> {
+    pub fn next_utterance(&mut self) -> Option<usize> {
         self.queue.pop_front()
     }
 
@@ -79,13 +79,13 @@ mod tests {
         assert_eq!(order(3, 9), [2, 1, 0], "a selection past the end is the last");
         assert!(order(0, 0).is_empty());
         let mut b = Background::new(Run::default(), PathBuf::from("v.mp4"), 6, None);
-        assert_eq!(b.next(), Some(0));
-        assert_eq!(b.next(), Some(1));
+        assert_eq!(b.next_utterance(), Some(0));
+        assert_eq!(b.next_utterance(), Some(1));
         b.focus(4);
-        let rest: Vec<usize> = std::iter::from_fn(|| b.next()).collect();
+        let rest: Vec<usize> = std::iter::from_fn(|| b.next_utterance()).collect();
         assert_eq!(rest, [4, 5, 3, 2], "done ones are not redone");
         b.requeue(3);
-        assert_eq!(b.next(), Some(3));
+        assert_eq!(b.next_utterance(), Some(3));
         assert!(b.is_done());
     }
 }

@@ -339,10 +339,10 @@ fn explain_ahead(
     send: &dyn Fn(Option<Run>, Message),
 ) {
     let Ok((analyzer, dialogue, features)) = ready(analyzer, analysed, b.run) else {
-        while b.next().is_some() {}
+        while b.next_utterance().is_some() {}
         return;
     };
-    let Some(i) = b.next() else { return };
+    let Some(i) = b.next_utterance() else { return };
     let token = jobs.start(Job::Background);
     let samples = crate::analysis::explain_words::INTERACTIVE_SAMPLES;
     match analyzer.explain_words_cached(cache, Some(&b.video), dialogue, features, i, samples, 0, &token) {

@@ -147,7 +147,7 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
 /// The face path alone on FER+: the expression encoder's own reading.
 fn eval_expression(args: &EvalArgs, store: &ModelStore, device: Device) -> Result<()> {
     use crate::train::ferplus;
-    let root = args.ferplus.clone().unwrap_or_else(|| train::data::data_dir());
+    let root = args.ferplus.clone().unwrap_or_else(train::data::data_dir);
     let split = ferplus::read(&ferplus::split_dir(&root, args.split.name())?)?;
     let encoder = crate::features::expression::ExpressionEncoder::load(store, &args.expression, device)?;
     let detector = match args.crop {

@@ -262,7 +262,9 @@ fn the_pipelines_bounded_pyramid_finds_the_same_faces_of_readable_size() {
     use amuse::media::faces::mtcnn::{MtcnnConfig, MIN_FACE_WORTH_READING};
     let store = common::store();
     let full = Mtcnn::load(&store, Device::Cpu).unwrap();
-    let bounded = Mtcnn::load(&store, Device::Cpu).unwrap().with_config(MtcnnConfig::pipeline());
+    let bounded = Mtcnn::load(&store, Device::Cpu)
+        .unwrap()
+        .with_config(MtcnnConfig::pipeline());
     let golden = store.root().join("golden");
     let reference: Reference =
         serde_json::from_str(&std::fs::read_to_string(golden.join("mtcnn_reference.json")).unwrap()).unwrap();
@@ -280,11 +282,25 @@ fn the_pipelines_bounded_pyramid_finds_the_same_faces_of_readable_size() {
         for f in &readable {
             let nearest = found
                 .iter()
-                .map(|g| f.bbox.iter().zip(&g.bbox).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max))
+                .map(|g| {
+                    f.bbox
+                        .iter()
+                        .zip(&g.bbox)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0f32, f32::max)
+                })
                 .fold(f32::INFINITY, f32::min);
-            assert!(nearest <= 1.0, "{}: face {:?} found {nearest:.2} px away", r.image, f.bbox);
+            assert!(
+                nearest <= 1.0,
+                "{}: face {:?} found {nearest:.2} px away",
+                r.image,
+                f.bbox
+            );
             compared += 1;
         }
     }
-    assert!(compared >= 3, "the golden photos have faces of readable size ({compared})");
+    assert!(
+        compared >= 3,
+        "the golden photos have faces of readable size ({compared})"
+    );
 }

@@ -28,8 +28,11 @@ pub struct Choice {
     pub note: Option<String>,
 }
 
-/// Choices already made, by path, size and modification time (decoding asks per utterance).
-static CHOSEN: Mutex<Option<HashMap<(PathBuf, u64, u128), Option<Choice>>>> = Mutex::new(None);
+/// A file by path, size and modification time.
+type FileId = (PathBuf, u64, u128);
+
+/// Choices already made, by file (decoding asks per utterance).
+static CHOSEN: Mutex<Option<HashMap<FileId, Option<Choice>>>> = Mutex::new(None);
 
 /// The audio stream to read from `path` (`None`: it has no audio).
 pub fn choose(path: &Path) -> Result<Option<Choice>, MediaError> {
