@@ -12,11 +12,9 @@ export OMP_NUM_THREADS ?= 1
 setup:
 	scripts/bootstrap.sh
 
-# The demo's voices are synthetic (espeak-ng): the audio branch of the default checkpoint,
-# trained on 16 acted RAVDESS speakers, misreads them, so the demo opens with the
-# text-and-context checkpoint (see models/MODEL_CARD.md and the README).
+# The demo opens with the default checkpoint (words, voice and faces; models/MODEL_CARD.md).
 demo: setup
-	cargo run --release -- view assets/demo_dialogue.mp4 --checkpoint models/amuse-text
+	cargo run --release -- view assets/demo_dialogue.mp4
 
 test: setup
 	cargo test --workspace --all-targets --no-fail-fast
