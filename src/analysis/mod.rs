@@ -83,12 +83,13 @@ impl Analyzer {
         // of 64 were the fastest of 8/16/32/64 per transcript (`amuse bench lime
         // --batch-sizes`); a dialogue's own utterances are too few for it to matter.
         encoders.text.batch_size = explain_words::MPNET_BATCH;
+        let options = ExtractOptions::for_audio(model.info.config.audio_source);
         Ok(Self {
             store,
             encoders,
             model,
             device,
-            options: ExtractOptions::default(),
+            options,
             checkpoint_name: dir.display().to_string(),
             checkpoint_sha: explain_cache::checkpoint_sha(&dir),
             transcriber: std::sync::OnceLock::new(),

@@ -117,8 +117,8 @@ pub fn key(
         }
     }
     h.update(format!(
-        "{}|{}|{:?}",
-        opts.keyframes, opts.frame_side, opts.speaker_pick
+        "{}|{}|{:?}|{}",
+        opts.keyframes, opts.frame_side, opts.speaker_pick, opts.sound
     ));
     for name in ENCODERS {
         let sha = store

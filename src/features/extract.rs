@@ -54,6 +54,20 @@ pub struct ExtractOptions {
     pub frame_side: u32,
     /// A point on the speaker's face (else the largest face is the speaker's).
     pub speaker_pick: Option<[f32; 2]>,
+    /// Also run the aisfx sound encoder (44.1 kHz decode + `[b, 512]` blocks): only
+    /// checkpoints trained with `--audio aisfx` read it, and on the demo it was 8 % of the
+    /// extraction, so the pipeline skips it otherwise ([`ExtractOptions::for_audio`]).
+    pub sound: bool,
+}
+
+impl ExtractOptions {
+    /// The default options for a checkpoint whose audio branch reads `source`.
+    pub fn for_audio(source: crate::model::config::AudioSource) -> Self {
+        Self {
+            sound: source == crate::model::config::AudioSource::Aisfx,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for ExtractOptions {
@@ -62,6 +76,7 @@ impl Default for ExtractOptions {
             keyframes: keyframes::DEFAULT_PER_UTTERANCE,
             frame_side: 640,
             speaker_pick: None,
+            sound: false,
         }
     }
 }
@@ -92,7 +107,8 @@ fn source<'a>(video: Option<&'a Path>, clip: Option<&'a PathBuf>) -> Option<&'a 
 /// One utterance's decoded media: mono audio at 16 kHz and at the sound encoder's rate,
 /// and its keyframes. Dropped as soon as the utterance is encoded.
 struct Decoded {
-    audio: Option<(Vec<f32>, Vec<f32>)>,
+    /// 16 kHz, and 44.1 kHz when the sound encoder runs.
+    audio: Option<(Vec<f32>, Option<Vec<f32>>)>,
     frames: Option<Vec<decode::Frame>>,
 }
 
@@ -118,7 +134,10 @@ fn decode_utterance(
         decode::probe(src)?.duration
     };
     let audio = match decode::audio(src, u.start, end, 16_000) {
-        Ok(a) if !a.is_empty() => Some((a, decode::audio(src, u.start, end, SOUND_RATE)?)),
+        Ok(a) if !a.is_empty() => {
+            let sound = opts.sound.then(|| decode::audio(src, u.start, end, SOUND_RATE)).transpose()?;
+            Some((a, sound))
+        }
         Ok(_) => None,
         Err(e @ MediaError::NoAudio(_)) => {
             if !std::mem::replace(&mut warned.audio, true) {
@@ -202,7 +221,9 @@ pub fn extract(
         let (speech, sound, voice, secs) = match &media.audio {
             Some((a16, a44)) => (
                 Some(crate::profile::time("Whisper encoder", || enc.speech.encode(a16))?),
-                Some(crate::profile::time("aisfx (sound)", || enc.sound.encode(a44))?),
+                a44.as_ref()
+                    .map(|a44| crate::profile::time("aisfx (sound)", || enc.sound.encode(a44)))
+                    .transpose()?,
                 Some(crate::profile::time("voice (Resemblyzer)", || enc.voice.encode(a16))?),
                 a16.len() as f64 / 16_000.0,
             ),
