@@ -90,6 +90,20 @@ fn meld_dev_and_ravdess_dev_scores() {
     assert!(fused.accuracy >= RAVDESS_DEV_FLOOR, "RAVDESS dev accuracy {:.4}", fused.accuracy);
 }
 
+/// Expected calibration error with the checkpoint's temperatures on MELD dev and RAVDESS dev:
+/// 0.037 and 0.048 in the model card; the goal is 0.05.
+#[test]
+fn meld_dev_and_ravdess_dev_are_calibrated() {
+    let store = common::store();
+    let loaded = checkpoint::load(&checkpoint::default_dir(), Device::Cpu).unwrap();
+    for set in [Dataset::Meld, Dataset::Ravdess] {
+        let dev = dev_corpus(&store, &loaded, set, Split::Dev);
+        let (raw, calibrated) = calibrate::measure(&loaded.model, &loaded.info.calibration, &dev, Device::Cpu);
+        eprintln!("{set:?} dev ECE {:.4} raw / {:.4} calibrated", raw.ece, calibrated.ece);
+        assert!(calibrated.ece <= 0.05, "{set:?} dev ECE {:.4}", calibrated.ece);
+    }
+}
+
 /// The model card's figures for the default: RAVDESS dev (actors 17–20) accuracy, EmoDB dev
 /// (speakers 03, 16) accuracy, FER+ Valid through the visual branch (majority labels, face
 /// only), and ECE ceilings with the checkpoint's temperatures. Floors sit at or just below
@@ -97,6 +111,7 @@ fn meld_dev_and_ravdess_dev_scores() {
 const RAVDESS_DEV_FLOOR: f64 = 0.72;
 const EMODB_DEV_FLOOR: f64 = 0.69;
 const FERPLUS_VISUAL_FLOOR: f64 = 0.83;
+const FERPLUS_ECE_CEILING: f64 = 0.05;
 
 #[test]
 fn emodb_dev_and_ferplus_valid_scores_and_calibration() {
@@ -113,7 +128,10 @@ fn emodb_dev_and_ferplus_valid_scores_and_calibration() {
     );
     assert_eq!(r.n, 101);
     assert!(r.accuracy >= EMODB_DEV_FLOOR, "EmoDB dev accuracy {:.4}", r.accuracy);
-    assert!(calibrated.ece < raw.ece, "the temperatures help on EmoDB dev");
+    // 0.082 in the model card, under what a perfectly calibrated model shows on 101 clips
+    // by chance (0.094): the audio stage's pools were too small to fit a temperature.
+    assert!(calibrated.ece <= 0.10, "EmoDB dev ECE {:.4}", calibrated.ece);
+    assert!(calibrated.ece <= raw.ece + 1e-9, "the temperatures do not hurt on EmoDB dev");
 
     let faces = dev_corpus(&store, &loaded, Dataset::Ferplus, Split::Dev);
     let r = evaluate(&loaded.model, &faces, Device::Cpu);
@@ -124,6 +142,9 @@ fn emodb_dev_and_ferplus_valid_scores_and_calibration() {
     );
     assert_eq!(r.n, 3370);
     assert!(r.accuracy >= FERPLUS_VISUAL_FLOOR, "FER+ Valid fused accuracy {:.4}", r.accuracy);
+    let (raw, calibrated) = calibrate::measure(&loaded.model, &loaded.info.calibration, &faces, Device::Cpu);
+    eprintln!("FER+ Valid ECE {:.4} raw / {:.4} calibrated", raw.ece, calibrated.ece);
+    assert!(calibrated.ece <= FERPLUS_ECE_CEILING, "FER+ Valid ECE {:.4}", calibrated.ece);
     assert!(head.accuracy >= FERPLUS_VISUAL_FLOOR - 0.02, "visual head {:.4}", head.accuracy);
 }
 
