@@ -135,7 +135,10 @@ fn decode_utterance(
     };
     let audio = match decode::audio(src, u.start, end, 16_000) {
         Ok(a) if !a.is_empty() => {
-            let sound = opts.sound.then(|| decode::audio(src, u.start, end, SOUND_RATE)).transpose()?;
+            let sound = opts
+                .sound
+                .then(|| decode::audio(src, u.start, end, SOUND_RATE))
+                .transpose()?;
             Some((a, sound))
         }
         Ok(_) => None,

@@ -230,7 +230,10 @@ mod tests {
         assert_eq!(temperature(&samples, true), t);
         // Underconfident logits (the true temperature is 1/3 of these): only a large real
         // pool may sharpen them.
-        let sharp: Vec<(usize, Vec<f64>)> = data.iter().map(|(y, l)| (*y, l.iter().map(|v| v / 9.0).collect())).collect();
+        let sharp: Vec<(usize, Vec<f64>)> = data
+            .iter()
+            .map(|(y, l)| (*y, l.iter().map(|v| v / 9.0).collect()))
+            .collect();
         let sharp: Vec<(usize, &[f64])> = sharp.iter().map(|(y, l)| (*y, l.as_slice())).collect();
         assert!(temperature(&sharp, true) < 0.5);
         assert_eq!(temperature(&sharp[..MIN_SAMPLES_TO_SHARPEN - 1], true), 1.0);

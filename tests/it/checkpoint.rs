@@ -8,11 +8,11 @@ use crate::common;
 
 use amuse::features::audio::SpeechEncoder;
 use amuse::features::text::TextEncoder;
-use amuse::model::checkpoint;
-use amuse::train::data::{self, AudioEncoderRef};
 use amuse::model::amuse::Modality;
+use amuse::model::checkpoint;
 use amuse::train::calibrate;
 use amuse::train::corpora::{self, Dataset, Encoders, Sources, Split};
+use amuse::train::data::{self, AudioEncoderRef};
 use amuse::train::evaluate;
 use tch::Device;
 
@@ -87,7 +87,11 @@ fn meld_dev_and_ravdess_dev_scores() {
     );
     // RAVDESS dev has no faces, so this is the audio stage's figure, unchanged by the visual
     // extension: 173 of 240 (0.7208) in the model card; one clip is 0.004.
-    assert!(fused.accuracy >= RAVDESS_DEV_FLOOR, "RAVDESS dev accuracy {:.4}", fused.accuracy);
+    assert!(
+        fused.accuracy >= RAVDESS_DEV_FLOOR,
+        "RAVDESS dev accuracy {:.4}",
+        fused.accuracy
+    );
 }
 
 /// Expected calibration error with the checkpoint's temperatures on MELD dev and RAVDESS dev:
@@ -108,10 +112,10 @@ fn meld_dev_and_ravdess_dev_are_calibrated() {
 /// (speakers 03, 16) accuracy, FER+ Valid through the visual branch (majority labels, face
 /// only), and ECE ceilings with the checkpoint's temperatures. Floors sit at or just below
 /// the measured figures: a worse checkpoint or a broken encoder fails.
-const RAVDESS_DEV_FLOOR: f64 = 0.72;
-const EMODB_DEV_FLOOR: f64 = 0.69;
-const FERPLUS_VISUAL_FLOOR: f64 = 0.83;
-const FERPLUS_ECE_CEILING: f64 = 0.05;
+const RAVDESS_DEV_FLOOR: f64 = 0.715; // 0.7208 (173 of 240): one flipped clip allowed
+const EMODB_DEV_FLOOR: f64 = 0.68; // 0.6931 (70 of 101): one flipped clip allowed
+const FERPLUS_VISUAL_FLOOR: f64 = 0.835; // 0.8415 fused, 0.8427 the visual head
+const FERPLUS_ECE_CEILING: f64 = 0.04; // 0.0327 (0.0577 before the temperatures)
 
 #[test]
 fn emodb_dev_and_ferplus_valid_scores_and_calibration() {
@@ -131,7 +135,10 @@ fn emodb_dev_and_ferplus_valid_scores_and_calibration() {
     // 0.082 in the model card, under what a perfectly calibrated model shows on 101 clips
     // by chance (0.094): the audio stage's pools were too small to fit a temperature.
     assert!(calibrated.ece <= 0.10, "EmoDB dev ECE {:.4}", calibrated.ece);
-    assert!(calibrated.ece <= raw.ece + 1e-9, "the temperatures do not hurt on EmoDB dev");
+    assert!(
+        calibrated.ece <= raw.ece + 1e-9,
+        "the temperatures do not hurt on EmoDB dev"
+    );
 
     let faces = dev_corpus(&store, &loaded, Dataset::Ferplus, Split::Dev);
     let r = evaluate(&loaded.model, &faces, Device::Cpu);
@@ -141,11 +148,23 @@ fn emodb_dev_and_ferplus_valid_scores_and_calibration() {
         r.accuracy, r.weighted_f1, head.accuracy
     );
     assert_eq!(r.n, 3370);
-    assert!(r.accuracy >= FERPLUS_VISUAL_FLOOR, "FER+ Valid fused accuracy {:.4}", r.accuracy);
+    assert!(
+        r.accuracy >= FERPLUS_VISUAL_FLOOR,
+        "FER+ Valid fused accuracy {:.4}",
+        r.accuracy
+    );
     let (raw, calibrated) = calibrate::measure(&loaded.model, &loaded.info.calibration, &faces, Device::Cpu);
     eprintln!("FER+ Valid ECE {:.4} raw / {:.4} calibrated", raw.ece, calibrated.ece);
-    assert!(calibrated.ece <= FERPLUS_ECE_CEILING, "FER+ Valid ECE {:.4}", calibrated.ece);
-    assert!(head.accuracy >= FERPLUS_VISUAL_FLOOR - 0.02, "visual head {:.4}", head.accuracy);
+    assert!(
+        calibrated.ece <= FERPLUS_ECE_CEILING,
+        "FER+ Valid ECE {:.4}",
+        calibrated.ece
+    );
+    assert!(
+        head.accuracy >= FERPLUS_VISUAL_FLOOR,
+        "visual head {:.4}",
+        head.accuracy
+    );
 }
 
 /// The default checkpoint is `models/amuse-text` extended with audio (`amuse train
