@@ -283,6 +283,8 @@ impl AppState {
         let mut annotator = std::mem::take(&mut self.doc.annotator);
         annotator.close();
         self.doc = Document::new(self.doc.run + 1, Some(path.clone()), self.doc.frames_generation + 1);
+        // The label set for new sidecars is the user's choice (`--labels`), not the video's.
+        self.doc.annotator = annotator;
         self.messages.clear();
         self.recent.retain(|p| *p != path);
         self.recent.insert(0, path.clone());

@@ -137,3 +137,15 @@ fn opening_a_video_clears_the_previous_videos_filters() {
     );
     assert_eq!(state.doc.trajectory_of, None);
 }
+
+#[test]
+fn the_label_set_chosen_for_new_sidecars_survives_opening_another_video() {
+    let (dir, mut state, _reports, _) = reopened();
+    let iemocap = amuse_formats::annotations::LabelSet::iemocap();
+    state.doc.annotator.labels = iemocap.clone();
+    state.open(dir.path().join("second.mp4"));
+    assert_eq!(
+        state.doc.annotator.labels, iemocap,
+        "`--labels iemocap` holds for every video"
+    );
+}

@@ -26,7 +26,6 @@ impl ViewerApp {
         let wake_ctx = ctx.clone();
         let worker = Worker::start(options.threads, options.force_cpu, move || wake_ctx.request_repaint());
         let mut state = AppState::new(worker);
-        state.doc.pending_select = options.utterance;
         if let Some(labels) = options.labels {
             state.doc.annotator.labels = labels;
         }
@@ -36,6 +35,8 @@ impl ViewerApp {
         {
             state.open(file);
         }
+        // After opening: the selection belongs to the video it is for.
+        state.doc.pending_select = options.utterance;
         Self {
             state,
             textures: Textures::default(),

@@ -3,7 +3,7 @@
 //! reliability diagram (accuracy against confidence, before and after calibration) per dev
 //! set. A point on the diagonal means "p = 0.8 is right 8 times in 10".
 
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Corner, Legend, Line, Plot, PlotPoints, Points};
 
 use crate::analysis::result::CheckpointSummary;
 use crate::model::calibration::Reliability;
@@ -12,7 +12,8 @@ use crate::model::calibration::Reliability;
 pub fn window(ctx: &egui::Context, open: &mut bool, summary: &CheckpointSummary) {
     egui::Window::new(format!("checkpoint {}", summary.name))
         .open(open)
-        .default_width(560.0)
+        .default_width(580.0)
+        .default_height(780.0)
         .vscroll(true)
         .show(ctx, |ui| show(ui, summary));
 }
@@ -42,25 +43,48 @@ fn show(ui: &mut egui::Ui, s: &CheckpointSummary) {
     if s.temperatures.is_empty() {
         ui.weak("uncalibrated: the probabilities are the network's own");
     } else {
-        ui.strong("temperatures (fitted on pools held aside from training)");
-        for (output, t) in &s.temperatures {
-            ui.label(format!("{output}: T = {t:.2}"));
-        }
+        ui.collapsing(
+            format!(
+                "{} temperatures (fitted on pools held aside from training)",
+                s.temperatures.len()
+            ),
+            |ui| {
+                for (output, t) in &s.temperatures {
+                    ui.label(format!("{output}: T = {t:.2}"));
+                }
+            },
+        );
     }
-    for (set, before, after) in &s.reliability {
-        if set.contains("pool") {
-            continue;
-        }
-        ui.separator();
-        let floor = after.floor.map_or(String::new(), |f| {
-            format!("; chance alone gives about {f:.3} on this many")
+    ui.separator();
+    ui.strong("reliability: accuracy against confidence on each dev set");
+    // Two diagrams a row, each with its figures above it.
+    let sets: Vec<_> = s
+        .reliability
+        .iter()
+        .filter(|(set, _, _)| !set.contains("pool"))
+        .collect();
+    egui::Grid::new("reliability")
+        .num_columns(2)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            for pair in sets.chunks(2) {
+                for (set, before, after) in pair {
+                    ui.vertical(|ui| {
+                        ui.set_width(270.0);
+                        ui.label(egui::RichText::new(set.as_str()).strong());
+                        let floor = after
+                            .floor
+                            .map_or(String::new(), |f| format!(", chance alone ≈ {f:.3}"));
+                        ui.label(format!(
+                            "ECE {:.3} raw → {:.3} calibrated ({} utt.{floor})",
+                            before.ece, after.ece, after.n
+                        ));
+                        diagram(ui, set, before, after);
+                    });
+                }
+                ui.end_row();
+            }
         });
-        ui.label(format!(
-            "{set}: expected calibration error {:.3} raw → {:.3} calibrated ({} utterances{floor})",
-            before.ece, after.ece, after.n
-        ));
-        diagram(ui, set, before, after);
-    }
 }
 
 /// Accuracy against mean confidence per bin, with the diagonal of perfect calibration.
@@ -81,7 +105,7 @@ fn diagram(ui: &mut egui::Ui, set: &str, before: &Reliability, after: &Reliabili
         .include_y(1.0)
         .x_axis_label("confidence")
         .y_axis_label("accuracy")
-        .legend(Legend::default())
+        .legend(Legend::default().position(Corner::RightBottom))
         .allow_drag(false)
         .allow_zoom(false)
         .allow_scroll(false)
