@@ -1,13 +1,13 @@
 //! Explanation overlays on the picture, as plain pixels made off the drawing code:
 //!
 //! * **Face regions**: the face explanation's six regions (placed where the paper's action
-//!   units act, see `explain::face_regions`) tinted by their LIME weights — green supports
-//!   the expression read, red detracts, alpha ∝ |weight| / max |weight| (the paper's Fig. 2
+//!   units act, see `lime::face_regions`) tinted by their LIME weights — green supports
+//!   the explained prediction, red detracts, alpha ∝ |weight| / max |weight| (the paper's Fig. 2
 //!   colouring; LIME's local linear model g(z') = w·z', Eq. 1 of Ribeiro et al.).
-//! * **Background superpixels**: SLIC (`explain::slic`) on the shown keyframe, the same
-//!   segmentation LIME perturbs for the background. The viewer has no background
-//!   explanation (the shipped checkpoints do not fuse the background), so the superpixels
-//!   are drawn as outlines; `tint` colours them when weights are given.
+//! * **Background superpixels**: SLIC (`lime::slic`) on the shown keyframe, the same
+//!   segmentation LIME perturbs for the background. The shipped checkpoint does not read
+//!   back frames, so the viewer draws them as outlines; `superpixels` tints them when
+//!   weights are given (`amuse explain --modality back` for checkpoints that do).
 //!
 //! SLIC takes a noticeable moment on a 640-pixel frame, so it runs on a thread of its own
 //! and the UI picks the result up when it is there.

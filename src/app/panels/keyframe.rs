@@ -97,10 +97,10 @@ fn toggles(ui: &mut egui::Ui, state: &mut AppState) {
     ui.checkbox(&mut state.overlays.landmarks, "landmarks");
     ui.checkbox(&mut state.overlays.face_regions, "face regions")
         .on_hover_text(
-            "the face explanation's regions: green supports the expression read, red detracts (alpha ∝ |weight|)",
+            "the face explanation's regions: green supports the explained prediction (AMuSE's, when the checkpoint reads faces; else the expression encoder's), red detracts (alpha ∝ |weight|)",
         );
     ui.checkbox(&mut state.overlays.superpixels, "superpixels")
-        .on_hover_text("SLIC superpixels of the background, as LIME perturbs them (outlines: no background explanation in this checkpoint)");
+        .on_hover_text("SLIC superpixels of the background, as LIME perturbs them; outlines only: the viewer colours no background explanation (`amuse explain --modality back` does, for checkpoints that read back frames)");
 }
 
 /// Draw a frame scaled to the space left and the overlays that belong to it: faces of
