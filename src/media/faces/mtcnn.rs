@@ -290,7 +290,7 @@ fn refine(
     let mut all = Vec::new();
     let mut kept = Vec::with_capacity(boxes.len());
     for (k, b) in boxes.iter().enumerate() {
-        let (crops, ok) = crops(&batch.narrow(0, k as i64, 1), b, w, h, size);
+        let (crops, ok) = crate::profile::time("MTCNN crops", || crops(&batch.narrow(0, k as i64, 1), b, w, h, size));
         all.push(crops);
         kept.push(ok);
     }
