@@ -17,7 +17,7 @@ pub mod voice;
 /// A compact copy of `t` that shares no storage with the tensor it was sliced from.
 ///
 /// Encoders return views (`narrow`, `get`) into their whole output: a 2.5 s utterance's
-/// Whisper frames are a view of the 30 s window's `[1500, 384]` output (2.3 MB), and
+/// Whisper frames were a view of the 30 s window's `[1500, 384]` output (2.3 MB), and
 /// neither `contiguous()` (the view already is) nor a one-element `cat` copies it. Every
 /// feature kept for the whole dialogue goes through here, so memory grows with the
 /// features actually kept, not with the encoders' buffers (measured: 2 MB per utterance

@@ -274,7 +274,7 @@ fn audio_segments_are_a_strip_over_the_utterance_coloured_by_weight() {
     assert_eq!(h.query_all_by_label_contains("supports “joy”").count(), 3);
     assert_eq!(h.query_all_by_label_contains("against “joy”").count(), 2);
     assert_eq!(h.query_all_by_label_contains("not selected").count(), 1);
-    assert!(h.query_by_label("explain audio segments (slow)").is_none());
+    assert!(h.query_by_label("explain audio segments").is_none());
 }
 
 #[test]
@@ -287,7 +287,7 @@ fn audio_segments_are_asked_for_with_a_button_only_where_audio_was_used() {
         .build_ui_state(|ui, s: &mut AppState| panels::explanation::show(ui, s), s);
     h.run();
     use egui_kittest::kittest::Queryable;
-    h.get_by_label("explain audio segments (slow)").click();
+    h.get_by_label("explain audio segments").click();
     h.run_steps(2); // the pending strip shows a spinner, which keeps repainting
     assert!(matches!(
         h.state().doc.audio_explanations.get(&1),
@@ -305,5 +305,5 @@ fn audio_segments_are_asked_for_with_a_button_only_where_audio_was_used() {
     h.state_mut().doc.selected = Some(3);
     h.state_mut().doc.result.as_mut().unwrap().utterances[3].modality_probs[1] = None;
     h.run();
-    assert!(h.query_by_label("explain audio segments (slow)").is_none());
+    assert!(h.query_by_label("explain audio segments").is_none());
 }

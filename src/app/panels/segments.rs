@@ -62,9 +62,9 @@ pub fn strip(e: &SegmentExplanation, span: (f64, f64), rect: egui::Rect) -> Vec<
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, i: usize, span: (f64, f64)) {
     match state.doc.audio_explanations.get(&i) {
         None => {
-            let cost = "slow: each distinct silencing pattern is one Whisper pass over a 30 s window \
-                        (about a minute or more on a CPU); the word and face explanations wait behind it";
-            if ui.button("explain audio segments (slow)").on_hover_text(cost).clicked() {
+            let cost = "each distinct silencing pattern is one Whisper pass over the utterance \
+                        (a few seconds for a 3 s utterance on a CPU); the word and face explanations wait behind it";
+            if ui.button("explain audio segments").on_hover_text(cost).clicked() {
                 state.explain_audio_selected();
             }
         }
