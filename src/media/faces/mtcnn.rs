@@ -77,6 +77,26 @@ impl MtcnnConfig {
             ..Self::default()
         }
     }
+
+    /// The pyramid's scales for an image whose shorter side is `side` pixels, largest first:
+    /// facenet-pytorch's (from 12/`min_face_size` down by `factor` while the scaled side is
+    /// at least the P-net's 12 px), without the levels under `skip_faces_below`. A level at
+    /// `scale` is there for faces of 12/scale px (the P-net's cell) up to the next level's
+    /// 12/(scale·factor): all of them are too small when the latter is.
+    pub fn pyramid(&self, side: i64) -> Vec<f64> {
+        let (m, factor) = (12.0 / self.min_face_size as f64, self.factor as f64);
+        let largest = if self.skip_faces_below > 0.0 {
+            12.0 / (self.skip_faces_below * self.factor) as f64
+        } else {
+            f64::INFINITY
+        };
+        // (scale, scaled shorter side), stepped together as facenet-pytorch does.
+        std::iter::successors(Some((m, side as f64 * m)), |(s, l)| Some((s * factor, l * factor)))
+            .take_while(|(_, l)| *l >= 12.0)
+            .map(|(s, _)| s)
+            .filter(|&s| s <= largest)
+            .collect()
+    }
 }
 
 /// Side in pixels of the smallest face the pipeline looks for ([`MtcnnConfig::pipeline`]).
@@ -143,23 +163,8 @@ impl Mtcnn {
         let c = &self.config;
 
         // Stage 1: P-net over an image pyramid, all images of a scale in one batch.
-        let m = 12.0 / c.min_face_size as f64;
-        let mut minl = h.min(w) as f64 * m;
-        let mut scale = m;
         let mut cands: Vec<Vec<Cand>> = vec![Vec::new(); n];
-        // A level at `scale` is there for faces of 12/scale px (the P-net's cell) up to the
-        // next level's 12/(scale·factor): all of them are too small when the latter is.
-        let largest_scale = if c.skip_faces_below > 0.0 {
-            12.0 / (c.skip_faces_below * c.factor) as f64
-        } else {
-            f64::INFINITY
-        };
-        while minl >= 12.0 {
-            if scale > largest_scale {
-                scale *= c.factor as f64;
-                minl *= c.factor as f64;
-                continue;
-            }
+        for scale in c.pyramid(h.min(w)) {
             let size = [(h as f64 * scale + 1.0) as i64, (w as f64 * scale + 1.0) as i64];
             let data = crate::profile::time("MTCNN pyramid", || normalise(&batch.adaptive_avg_pool2d(size)));
             let out = crate::profile::time("MTCNN P-net", || self.pnet.forward(&[data]))?;
@@ -174,8 +179,6 @@ impl Mtcnn {
                 let keep = nms(&at_scale, 0.5, Overlap::Union);
                 found.extend(keep.into_iter().map(|i| at_scale[i]));
             }
-            scale *= c.factor as f64;
-            minl *= c.factor as f64;
         }
         let mut boxes: Vec<Vec<Cand>> = cands
             .iter()
@@ -458,6 +461,18 @@ mod tests {
         let c = [cand([0.0, 0.0, 100.0, 100.0], 0.9), cand([10.0, 10.0, 20.0, 20.0], 0.8)];
         assert_eq!(nms(&c, 0.7, Overlap::Union), vec![0, 1]);
         assert_eq!(nms(&c, 0.7, Overlap::Min), vec![0]);
+    }
+
+    #[test]
+    fn the_pipelines_pyramid_is_facenets_without_its_largest_levels() {
+        let full = MtcnnConfig::default().pyramid(360);
+        // facenet-pytorch on a 360-pixel side: 0.6 · 0.709^k while 360 · scale ≥ 12.
+        assert_eq!(full.len(), 9);
+        assert!((full[0] - 0.6).abs() < 1e-12 && (full[8] - 0.6 * (0.709f32 as f64).powi(8)).abs() < 1e-9);
+        let bounded = MtcnnConfig::pipeline().pyramid(360);
+        // The 20 px and 28 px levels go; the 40 px level (12 / 0.3016) stays.
+        assert_eq!(bounded[..], full[2..]);
+        assert!(MtcnnConfig::default().pyramid(11).is_empty());
     }
 
     #[test]
