@@ -155,7 +155,7 @@ impl Analyzer {
                 SegmentWeight {
                     start: u.start + a,
                     end: u.start + b,
-                    weight: exp.weights.iter().find(|(f, _)| *f == s).map(|(_, w)| *w),
+                    weight: exp.selected_weight(s),
                 }
             })
             .collect();

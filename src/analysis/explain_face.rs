@@ -157,7 +157,6 @@ impl Analyzer {
             .explanations
             .first()
             .ok_or_else(|| anyhow!("LIME returned no explanation"))?;
-        let weight = |i: usize| exp.weights.iter().find(|(k, _)| *k == i).map_or(0.0, |(_, w)| *w);
         Ok(FaceExplanation {
             time,
             explains: Target::Expression,
@@ -169,7 +168,7 @@ impl Analyzer {
                 .map(|(i, (name, aus))| RegionWeight {
                     name: (*name).to_owned(),
                     action_units: (*aus).to_owned(),
-                    weight: weight(i),
+                    weight: exp.weight_of(i),
                 })
                 .collect(),
             score: exp.score,

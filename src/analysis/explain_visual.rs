@@ -229,7 +229,6 @@ impl Analyzer {
             .map_err(|e| anyhow!("LIME: {e}"))?
             .pop()
             .ok_or_else(|| anyhow!("LIME returned no explanation"))?;
-        let weight = |r: usize| exp.weights.iter().find(|(k, _)| *k == r).map_or(0.0, |(_, w)| *w);
         let explanation = FaceExplanation {
             time: frame.time,
             explains: target,
@@ -241,7 +240,7 @@ impl Analyzer {
                 .map(|(r, (name, aus))| RegionWeight {
                     name: (*name).to_owned(),
                     action_units: (*aus).to_owned(),
-                    weight: weight(r),
+                    weight: exp.weight_of(r),
                 })
                 .collect(),
             score: exp.score,

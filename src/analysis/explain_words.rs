@@ -130,7 +130,7 @@ impl Analyzer {
             .pieces()
             .iter()
             .map(|(range, feature)| {
-                let weight = feature.and_then(|f| exp.weights.iter().find(|(k, _)| *k == f).map(|(_, w)| *w));
+                let weight = feature.and_then(|f| exp.selected_weight(f));
                 (text[range.clone()].to_owned(), weight)
             })
             .collect();

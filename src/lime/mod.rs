@@ -67,11 +67,13 @@ pub struct Explanation {
 }
 
 impl Explanation {
+    /// Weight of one feature, or `None` when it was not selected.
+    pub fn selected_weight(&self, feature: usize) -> Option<f64> {
+        self.weights.iter().find(|(f, _)| *f == feature).map(|(_, w)| *w)
+    }
+
     /// Weight of one feature, or 0 when it was not selected.
     pub fn weight_of(&self, feature: usize) -> f64 {
-        self.weights
-            .iter()
-            .find(|(f, _)| *f == feature)
-            .map_or(0.0, |(_, w)| *w)
+        self.selected_weight(feature).unwrap_or(0.0)
     }
 }
