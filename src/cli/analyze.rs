@@ -105,7 +105,7 @@ fn is_meld_raw(dir: &Path, transcript: Option<&Path>) -> bool {
         .collect();
     let clips = names
         .iter()
-        .any(|n| n.starts_with("dia") && n.contains("_utt") && n.ends_with(".mp4"));
+        .any(|n| crate::media::transcript::meld_raw::is_clip_name(n));
     clips && (transcript.is_some() || names.iter().any(|n| n.ends_with(".csv")))
 }
 

@@ -23,10 +23,11 @@ use crate::model::batch::UtteranceInput;
 use crate::progress::CancelToken;
 
 fn has_clips(dir: &Path) -> bool {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-        let n = e.file_name().to_string_lossy().to_ascii_lowercase();
-        n.starts_with("dia") && n.contains("_utt") && n.ends_with(".mp4")
-    })
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| meld_raw::is_clip_name(&e.file_name().to_string_lossy()))
 }
 
 /// The clip folder of split `split` under `root` and its CSV (`None`: the folder's own).

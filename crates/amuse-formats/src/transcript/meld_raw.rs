@@ -5,6 +5,12 @@ use std::path::{Path, PathBuf};
 
 use super::{csv, text, Dialogue, TranscriptError};
 
+/// Whether a file name is a MELD.Raw clip's (`dia{D}_utt{U}.mp4`, any case).
+pub fn is_clip_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("dia") && n.contains("_utt") && n.ends_with(".mp4")
+}
+
 /// One dialogue of the folder with its id.
 #[derive(Debug)]
 pub struct RawDialogue {
@@ -78,4 +84,15 @@ pub fn load(dir: &Path, csv_path: Option<&Path>) -> Result<Vec<RawDialogue>, Tra
         return Err(invalid("no utterance clip of the CSV was found in the folder".into()));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clip_names_are_meld_raws_in_any_case() {
+        assert!(super::is_clip_name("dia12_utt3.mp4"));
+        assert!(super::is_clip_name("DIA0_UTT0.MP4"));
+        assert!(!super::is_clip_name("dia12_utt3.mkv"));
+        assert!(!super::is_clip_name("episode.mp4"));
+    }
 }
