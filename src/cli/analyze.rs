@@ -341,15 +341,15 @@ pub fn run(analyzer: &Analyzer, args: &AnalyzeArgs) -> Result<ExitCode> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let checkpoint_sha =
-        crate::manifest::sha256_file(&crate::model::checkpoint::default_dir().join("amuse.safetensors"))
-            .unwrap_or_default();
+    // The analyzer's digest covers the weights, config.json (the temperatures) and the
+    // text adapter: an output is stale when any of them changed.
+    let checkpoint_sha = &analyzer.checkpoint_sha;
     let mut outcomes = Vec::new();
     for input in &inputs {
         let name = name_of(input);
         pb.set_message(name.clone());
         let mut report = |s: &str| pb.set_message(format!("{name}: {s}"));
-        let key = key_of(input, &checkpoint_sha, args);
+        let key = key_of(input, checkpoint_sha, args);
         let outcome = Outcome {
             name: name.clone(),
             status: process(analyzer, input, key, args, &mut report).map_err(|e| format!("{e:#}")),
