@@ -10,6 +10,7 @@ use crate::model::amuse::{self, Modality};
 use crate::model::checkpoint;
 use crate::train;
 use crate::train::corpora::{self, Dataset, Encoders, Sources, Split};
+use crate::train::iemocap_video::Faces;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -27,6 +28,10 @@ pub struct EvalArgs {
     /// The IEMOCAP_full_release folder (with --data iemocap).
     #[arg(long)]
     pub iemocap: Option<PathBuf>,
+    /// Faces from IEMOCAP's dialogue videos, for a checkpoint that reads faces: which side
+    /// of the frame the actor who wore the markers sits on (as in training), or off.
+    #[arg(long, value_enum, default_value_t = Faces::default())]
+    pub iemocap_faces: Faces,
     /// A MELD.Raw folder (with --data meld-raw).
     #[arg(long)]
     pub meld_raw: Option<PathBuf>,
@@ -98,6 +103,8 @@ pub fn eval(args: &EvalArgs, device: Device) -> Result<()> {
     }
     let sources = Sources {
         iemocap: args.iemocap.clone(),
+        // Faces are extracted only for a checkpoint that reads them.
+        iemocap_faces: keep.contains(&Modality::Visual).then_some(args.iemocap_faces),
         ferplus: args.ferplus.clone(),
         meld_raw: args.meld_raw.clone(),
         ..Sources::default()

@@ -11,6 +11,7 @@ use crate::model::config::{AudioSource, Config, FusionMode, TrainingConfig};
 use crate::train::augment::{Augment, Transform};
 pub use crate::train::corpora::Dataset;
 use crate::train::corpora::{AudioAugment, Sources};
+use crate::train::iemocap_video::Faces;
 use crate::train::plan::Plan;
 use crate::train::TrainOptions;
 
@@ -108,6 +109,11 @@ pub struct TrainArgs {
     /// The IEMOCAP_full_release folder (with --data iemocap).
     #[arg(long)]
     pub iemocap: Option<PathBuf>,
+    /// Faces from IEMOCAP's dialogue videos (`Session<N>/dialog/avi/DivX/<dialog>.avi`, when
+    /// the release has them): which side of the frame the actor who wore the markers sits
+    /// on, or off for text and audio only (see `train::iemocap_video`).
+    #[arg(long, value_enum, default_value_t = Faces::default())]
+    pub iemocap_faces: Faces,
     /// A text adapter from `amuse adapt-text` (its `text_adapter.safetensors`): the text
     /// features are computed with it merged into MPNet, and it is copied into the
     /// checkpoint, which then needs it. `models/amuse` was trained with one.
@@ -139,6 +145,7 @@ impl TrainArgs {
             data: self.data.clone(),
             sources: Sources {
                 iemocap: self.iemocap.clone(),
+                iemocap_faces: Some(self.iemocap_faces),
                 ferplus: self.ferplus.clone(),
                 meld_raw: self.meld_raw.clone(),
                 augment: AudioAugment {

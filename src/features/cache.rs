@@ -120,6 +120,13 @@ pub fn key(
         "{}|{}|{:?}|{}",
         opts.keyframes, opts.frame_side, opts.speaker_pick, opts.sound
     ));
+    // Added to the key only when set, so that earlier entries stay valid.
+    if !opts.audio {
+        h.update("|no audio");
+    }
+    if !opts.speaker_sides.is_empty() {
+        h.update(format!("|sides {:?}", opts.speaker_sides));
+    }
     for name in ENCODERS {
         let sha = store
             .entries()

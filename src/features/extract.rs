@@ -16,6 +16,7 @@ use super::visual::{VisualEncoder, VisualFeatures};
 use super::voice::VoiceEncoder;
 use crate::manifest::ModelStore;
 use crate::media::decode::{self, MediaError};
+use crate::media::faces::split::Pick;
 use crate::media::keyframes;
 use crate::media::transcript::Dialogue;
 use crate::progress::{CancelToken, Progress, Stage};
@@ -58,6 +59,13 @@ pub struct ExtractOptions {
     /// checkpoints trained with `--audio aisfx` read it, and on the demo it was 8 % of the
     /// extraction, so the pipeline skips it otherwise ([`ExtractOptions::for_audio`]).
     pub sound: bool,
+    /// Decode the audio and run the speech and voice encoders (off when only the frames
+    /// are wanted: IEMOCAP's faces, whose audio comes from each speaker's own microphone).
+    pub audio: bool,
+    /// Where each speaker sits, as a horizontal span of the frame (fractions of its width):
+    /// an utterance of a speaker listed here takes the face on that side ([`Pick::Side`]),
+    /// before `speaker_pick`.
+    pub speaker_sides: Vec<(String, [f32; 2])>,
 }
 
 impl ExtractOptions {
@@ -77,7 +85,21 @@ impl Default for ExtractOptions {
             frame_side: 640,
             speaker_pick: None,
             sound: false,
+            audio: true,
+            speaker_sides: Vec::new(),
         }
+    }
+}
+
+impl ExtractOptions {
+    /// How the face of `speaker`'s utterance is chosen.
+    pub fn pick_for(&self, speaker: Option<&str>) -> Pick {
+        let side = self
+            .speaker_sides
+            .iter()
+            .find(|(s, _)| Some(s.as_str()) == speaker)
+            .map(|&(_, side)| Pick::Side(side));
+        side.unwrap_or(Pick::point(self.speaker_pick))
     }
 }
 
@@ -133,22 +155,23 @@ fn decode_utterance(
     } else {
         decode::probe(src)?.duration
     };
-    let audio = match decode::audio(src, u.start, end, 16_000) {
-        Ok(a) if !a.is_empty() => {
+    let audio = match opts.audio.then(|| decode::audio(src, u.start, end, 16_000)) {
+        None => None,
+        Some(Ok(a)) if !a.is_empty() => {
             let sound = opts
                 .sound
                 .then(|| decode::audio(src, u.start, end, SOUND_RATE))
                 .transpose()?;
             Some((a, sound))
         }
-        Ok(_) => None,
-        Err(e @ MediaError::NoAudio(_)) => {
+        Some(Ok(_)) => None,
+        Some(Err(e @ MediaError::NoAudio(_))) => {
             if !std::mem::replace(&mut warned.audio, true) {
                 notes.push(e.to_string());
             }
             None
         }
-        Err(e) => return Err(e.into()),
+        Some(Err(e)) => return Err(e.into()),
     };
     let times = keyframes::choose(
         u.start,
@@ -217,7 +240,7 @@ pub fn extract(
         cancel.check()?;
         report(progress, Stage::Faces, i);
         let visual = match &media.frames {
-            Some(f) if !f.is_empty() => Some(enc.visual.encode(f, opts.speaker_pick)?),
+            Some(f) if !f.is_empty() => Some(enc.visual.encode(f, opts.pick_for(u.speaker.as_deref()))?),
             _ => None,
         };
         report(progress, Stage::Encoders, i);

@@ -61,15 +61,15 @@ impl VisualEncoder {
     }
 
     /// Detect faces in each keyframe and encode the speaker's face and the back frame.
-    /// `pick` chooses the speaker's face by a point (else the largest face).
-    pub fn encode(&self, frames: &[Frame], pick: Option<[f32; 2]>) -> Result<VisualFeatures> {
+    /// `pick` chooses the speaker's face among each keyframe's faces.
+    pub fn encode(&self, frames: &[Frame], pick: split::Pick) -> Result<VisualFeatures> {
         let mut keyframes = Vec::with_capacity(frames.len());
         let mut crops = Vec::new();
         let mut has_face = Vec::with_capacity(frames.len());
         let mut backs = Vec::with_capacity(frames.len());
         let detected = crate::profile::time("MTCNN", || self.detect(frames))?;
         for (Frame { time, image: frame }, faces) in frames.iter().zip(detected) {
-            let speaker = split::speaker_face(&faces, pick);
+            let speaker = pick.choose(&faces, frame.width());
             let crop = speaker.and_then(|i| split::gray_crop(frame, &faces[i], FACE_SIZE));
             has_face.push(crop.is_some());
             crops.extend(crop);

@@ -27,8 +27,9 @@ pub enum Dataset {
     Meld,
     /// RAVDESS speech, actors 1–16 train / 17–20 dev.
     Ravdess,
-    /// IEMOCAP_full_release (give --iemocap PATH): text + audio, six classes; Sessions 1–4
-    /// train (a tenth of the dialogues as dev), Session 5 test.
+    /// IEMOCAP_full_release (give --iemocap PATH): text + audio, and faces from the
+    /// dialogue videos when the release has them; six classes; Sessions 1–4 train (a tenth
+    /// of the dialogues as dev), Session 5 test.
     Iemocap,
     /// EmoDB acted German speech (`<data>/emodb16k`): audio only; speakers 03 and 16 dev.
     Emodb,
@@ -57,7 +58,8 @@ impl Dataset {
         use Modality::*;
         match self {
             Self::Meld => &[Text],
-            Self::Ravdess | Self::Iemocap => &[Text, Audio],
+            Self::Ravdess => &[Text, Audio],
+            Self::Iemocap => &[Text, Audio, Visual],
             Self::Emodb => &[Audio],
             Self::Ferplus => &[Visual],
             Self::MeldRaw => &[Text, Audio, Visual],
@@ -106,6 +108,8 @@ pub struct AudioAugment {
 pub struct Sources {
     /// The IEMOCAP_full_release folder.
     pub iemocap: Option<PathBuf>,
+    /// Whether (and how) IEMOCAP's videos give faces (`None`: text and audio only).
+    pub iemocap_faces: Option<super::iemocap_video::Faces>,
     /// A FER+ folder (default `<data>/ferplus`).
     pub ferplus: Option<PathBuf>,
     /// A MELD.Raw folder (train/ and dev/ clips with their CSVs).
@@ -180,7 +184,15 @@ pub fn load(store: &ModelStore, enc: &Encoders, set: Dataset, split: Split, sour
             let Some(root) = sources.iemocap.as_deref() else {
                 bail!("--data iemocap needs --iemocap PATH (the IEMOCAP_full_release folder)")
             };
-            super::iemocap::corpus(store, &enc.text, &enc.audio()?, root, split)
+            let mut corpus = super::iemocap::corpus(store, &enc.text, &enc.audio()?, root, split)?;
+            if let Some(lead) = sources.iemocap_faces.and_then(|f| f.lead()) {
+                let dialogues = super::iemocap::split(root, split)?;
+                if super::iemocap_video::any_video(root, &dialogues) {
+                    let pipeline = enc.pipeline(store)?;
+                    super::iemocap_video::attach(store, pipeline, root, &dialogues, &mut corpus.dialogues, lead);
+                }
+            }
+            Ok(corpus)
         }
         Dataset::Ravdess => {
             let actors = match split {

@@ -17,6 +17,7 @@ use tch::Tensor;
 use super::data::{bar, Corpus};
 use crate::features::cache;
 use crate::features::extract::{Encoders, ExtractOptions, UtteranceFeatures};
+use crate::features::visual::VisualFeatures;
 use crate::manifest::ModelStore;
 use crate::media::transcript::{meld_raw, Dialogue};
 use crate::model::batch::UtteranceInput;
@@ -61,6 +62,19 @@ pub fn split_dir(root: &Path, split: &str) -> Result<(PathBuf, Option<PathBuf>)>
     Ok((clips.clone(), csv))
 }
 
+/// The model's face and back-frame inputs of one utterance's visual features: the face
+/// rows of the keyframes that had the speaker's face (none: no face input), every back frame.
+pub fn face_and_back(visual: Option<&VisualFeatures>) -> (Option<Tensor>, Option<Tensor>) {
+    match visual {
+        Some(v) => {
+            let rows = v.face_mask.gt(0.5).nonzero().squeeze_dim(1);
+            let face = (rows.size()[0] > 0).then(|| v.face.index_select(0, &rows));
+            (face, Some(v.back.shallow_clone()))
+        }
+        None => (None, None),
+    }
+}
+
 /// The model inputs of one dialogue's features (every modality; labels from the CSV).
 pub fn inputs(dialogue: &Dialogue, features: &[UtteranceFeatures]) -> Vec<UtteranceInput> {
     dialogue
@@ -68,14 +82,7 @@ pub fn inputs(dialogue: &Dialogue, features: &[UtteranceFeatures]) -> Vec<Uttera
         .iter()
         .zip(features)
         .map(|(u, f)| {
-            let (face, back) = match &f.visual {
-                Some(v) => {
-                    let rows = v.face_mask.gt(0.5).nonzero().squeeze_dim(1);
-                    let face = (rows.size()[0] > 0).then(|| v.face.index_select(0, &rows));
-                    (face, Some(v.back.shallow_clone()))
-                }
-                None => (None, None),
-            };
+            let (face, back) = face_and_back(f.visual.as_ref());
             UtteranceInput {
                 text: Some(f.text.tokens.shallow_clone()),
                 audio: f.speech.as_ref().map(Tensor::shallow_clone),

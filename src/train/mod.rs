@@ -10,6 +10,7 @@ pub mod emodb;
 pub mod extend;
 pub mod ferplus;
 pub mod iemocap;
+pub mod iemocap_video;
 pub mod meld_raw;
 pub mod pairs;
 pub mod plan;

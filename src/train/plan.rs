@@ -52,13 +52,26 @@ pub struct Trained {
     pub tables: Vec<(String, String)>,
 }
 
-/// The modalities a checkpoint trained on `data` (and extending `base`) reads, in model order.
-fn modalities(data: &[Dataset], base: &[Modality]) -> Vec<Modality> {
+/// The modalities a checkpoint trained on `data` (and extending `base`) reads, in model
+/// order: the base's, and those of `data` its training utterances actually `carried` (an
+/// IEMOCAP copy without its videos teaches no faces).
+fn modalities(data: &[Dataset], base: &[Modality], carried: &[Modality]) -> Vec<Modality> {
     Modality::ALL
         .iter()
-        .filter(|m| base.iter().any(|b| b == *m) || data.iter().any(|d| d.modalities().contains(m)))
+        .filter(|m| base.contains(m) || (carried.contains(m) && data.iter().any(|d| d.modalities().contains(m))))
         .map(|m| (*m).to_owned())
         .collect()
+}
+
+/// The modalities some utterance of `sets` has.
+fn carried(sets: &[&Corpus]) -> Vec<Modality> {
+    let all = || sets.iter().flat_map(|c| c.dialogues.iter().flatten());
+    let has = [
+        (Modality::Text, all().any(|u| u.text.is_some())),
+        (Modality::Audio, all().any(|u| u.audio.is_some())),
+        (Modality::Visual, all().any(|u| u.face.is_some() || u.back.is_some())),
+    ];
+    has.into_iter().filter(|(_, h)| *h).map(|(m, _)| m).collect()
 }
 
 /// Run `plan` and save the checkpoint it trains.
@@ -210,7 +223,7 @@ pub fn run(plan: &Plan, device: Device) -> Result<Trained> {
     let info = CheckpointInfo {
         trained_on: trained_on(plan, &refs, &dev_sets, base_info.as_ref(), config.dropout),
         dev_scores: serde_json::Value::Object(scores),
-        modalities: modalities(&plan.data, &base_modalities),
+        modalities: modalities(&plan.data, &base_modalities, &carried(&refs)),
         // Extending keeps the checkpoint's adapter, and what its folder says about it.
         text_adapter: base_info.as_ref().and_then(|b| b.text_adapter.clone()).or_else(|| {
             adapter.as_ref().map(|a| AdapterRef {
@@ -271,7 +284,7 @@ fn check_extension(plan: &Plan, dir: &std::path::Path, device: Device) -> Result
         .collect();
     if adds.is_empty() {
         bail!(
-            "--extend adds the modalities of --data (audio: ravdess, emodb, iemocap; visual: ferplus) to a \
+            "--extend adds the modalities of --data (audio: ravdess, emodb, iemocap; visual: ferplus, meld-raw) to a \
              checkpoint without them; {} already uses {}",
             dir.display(),
             amuse::join(&info.modalities, " + ")
@@ -338,8 +351,15 @@ mod tests {
     #[test]
     fn a_checkpoint_reads_its_bases_modalities_and_its_datas() {
         use Modality::*;
-        assert_eq!(modalities(&[Dataset::Meld], &[]), [Text]);
-        assert_eq!(modalities(&[Dataset::Meld, Dataset::Emodb], &[]), [Text, Audio]);
-        assert_eq!(modalities(&[Dataset::Ferplus], &[Text, Audio]), [Text, Audio, Visual]);
+        let all = Modality::ALL;
+        assert_eq!(modalities(&[Dataset::Meld], &[], &all), [Text]);
+        assert_eq!(modalities(&[Dataset::Meld, Dataset::Emodb], &[], &all), [Text, Audio]);
+        assert_eq!(
+            modalities(&[Dataset::Ferplus], &[Text, Audio], &[Visual]),
+            [Text, Audio, Visual]
+        );
+        // IEMOCAP reads faces only when its videos gave some.
+        assert_eq!(modalities(&[Dataset::Iemocap], &[], &all), [Text, Audio, Visual]);
+        assert_eq!(modalities(&[Dataset::Iemocap], &[], &[Text, Audio]), [Text, Audio]);
     }
 }

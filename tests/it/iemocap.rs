@@ -9,7 +9,7 @@ use std::path::Path;
 use amuse::train::iemocap::{self, CLASSES};
 
 /// A 16 kHz mono 16-bit PCM wav of `n` zero samples.
-fn wav(path: &Path, n: u32) {
+pub(crate) fn wav(path: &Path, n: u32) {
     let mut b = Vec::new();
     b.extend_from_slice(b"RIFF");
     b.extend_from_slice(&(36 + 2 * n).to_le_bytes());
@@ -30,7 +30,7 @@ fn wav(path: &Path, n: u32) {
 
 /// One dialogue: `(utt suffix, start, end, code, text)`; evaluation lines in the given
 /// order (IEMOCAP's files are not always in time order).
-fn dialogue(root: &Path, session: u32, name: &str, utts: &[(&str, f64, f64, &str, &str)]) {
+pub(crate) fn dialogue(root: &Path, session: u32, name: &str, utts: &[(&str, f64, f64, &str, &str)]) {
     let s = root.join(format!("Session{session}"));
     let mut eval = String::from("% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n");
     let mut trans = String::new();

@@ -20,6 +20,7 @@ mod extend;
 mod faces;
 mod golden;
 mod iemocap;
+mod iemocap_video;
 mod media;
 mod meld_raw;
 mod memory;

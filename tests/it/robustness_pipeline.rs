@@ -178,7 +178,10 @@ fn zero_twelve_and_edge_faces() {
     imageops::overlay(&mut edge, &tile, -50, 60);
     let at = |time: f64, image: RgbImage| amuse::media::decode::Frame { time, image };
     let v = enc
-        .encode(&[at(0.0, empty), at(1.0, crowd), at(2.0, edge.clone())], None)
+        .encode(
+            &[at(0.0, empty), at(1.0, crowd), at(2.0, edge.clone())],
+            split::Pick::Largest,
+        )
         .unwrap();
     assert_eq!(v.keyframes[1].time, 1.0, "each keyframe keeps its time");
     assert_eq!(v.back.size(), [3, 1280]);
@@ -192,7 +195,10 @@ fn zero_twelve_and_edge_faces() {
         let _ = split::gray_crop(&edge, f, 48);
     }
     // 64 a frame smaller than any face.
-    assert!(enc.encode(&[at(0.0, RgbImage::new(8, 8))], None).unwrap().keyframes[0]
+    assert!(enc
+        .encode(&[at(0.0, RgbImage::new(8, 8))], split::Pick::Largest)
+        .unwrap()
+        .keyframes[0]
         .faces
         .is_empty());
 }

@@ -91,6 +91,45 @@ pub fn speaker_face(faces: &[Face], pick: Option<[f32; 2]>) -> Option<usize> {
     }
 }
 
+/// How the speaker's face is chosen among a keyframe's faces.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Pick {
+    /// The largest face.
+    #[default]
+    Largest,
+    /// The face containing this point (pixels of the frame, a user's click), else the
+    /// nearest to it ([`speaker_face`]).
+    Point([f32; 2]),
+    /// The largest face whose centre lies in this horizontal span of the frame (fractions
+    /// of its width, `[from, to)`): a recording where each speaker has a side of the frame
+    /// (IEMOCAP's two actors). No face there is no face, never the other speaker's.
+    Side([f32; 2]),
+}
+
+impl Pick {
+    /// From the point a user picked, if any.
+    pub fn point(pick: Option<[f32; 2]>) -> Self {
+        pick.map_or(Self::Largest, Self::Point)
+    }
+
+    /// Index into `faces` of the speaker's face in a frame `width` pixels wide.
+    pub fn choose(self, faces: &[Face], width: u32) -> Option<usize> {
+        match self {
+            Self::Largest => speaker_face(faces, None),
+            Self::Point(p) => speaker_face(faces, Some(p)),
+            Self::Side([from, to]) => {
+                let inside = |f: &Face| {
+                    let centre = (f.bbox[0] + f.bbox[2]) / 2.0 / width.max(1) as f32;
+                    centre >= from && centre < to
+                };
+                (0..faces.len())
+                    .filter(|&i| inside(&faces[i]))
+                    .max_by(|&a, &b| faces[a].area().total_cmp(&faces[b].area()))
+            }
+        }
+    }
+}
+
 /// The square the expression encoder reads: centred on the face box, as wide as the box is
 /// tall (or as tall as it is wide), clipped to the image.
 ///
@@ -169,6 +208,19 @@ mod tests {
         assert_eq!(speaker_face(&faces, Some([5.0, 5.0])), Some(0));
         assert_eq!(speaker_face(&faces, Some([100.0, 5.0])), Some(1));
         assert_eq!(speaker_face(&[], None), None);
+        assert_eq!(Pick::point(None).choose(&faces, 100), Some(1));
+        assert_eq!(Pick::point(Some([5.0, 5.0])).choose(&faces, 100), Some(0));
+    }
+
+    #[test]
+    fn a_side_pick_takes_the_largest_face_on_that_side_or_none() {
+        // Frame 200 wide: a small face on the left, a large one on the right.
+        let faces = [face([10.0, 0.0, 30.0, 20.0]), face([120.0, 0.0, 180.0, 60.0])];
+        assert_eq!(Pick::Side([0.0, 0.5]).choose(&faces, 200), Some(0));
+        assert_eq!(Pick::Side([0.5, 1.0]).choose(&faces, 200), Some(1));
+        // Only the right-hand face: the left-hand speaker has none (not the other's).
+        assert_eq!(Pick::Side([0.0, 0.5]).choose(&faces[1..], 200), None);
+        assert_eq!(Pick::Side([0.0, 0.5]).choose(&[], 200), None);
     }
 
     #[test]
