@@ -20,6 +20,8 @@ pub enum Job {
     Words,
     /// The audio-segment explanation of this utterance.
     Audio(usize),
+    /// The back-frame explanation of the selected utterance (a newer selection supersedes it).
+    Back,
     /// The explanation the worker computes ahead of the user ([`super::background`]):
     /// cancelled whenever the UI sends a command.
     Background,

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 pub use super::pending::Failure;
 use crate::analysis::explain_audio::SegmentExplanation;
 use crate::analysis::explain_face::FaceExplanation;
+use crate::analysis::explain_visual::BackExplanation;
 use crate::analysis::explain_words::WordExplanation;
 use crate::analysis::result::DialogueResult;
 use crate::device::DeviceInfo;
@@ -51,6 +52,9 @@ pub enum Command {
         video: PathBuf,
         times: Vec<f64>,
     },
+    /// Explain an utterance's prediction by the superpixels of its back frame (LIME; for
+    /// checkpoints that read back frames).
+    ExplainBack { run: Run, utterance: usize, video: PathBuf },
     /// Decode frames at these times for display (longest side `max_side`).
     Frames {
         times: Vec<f64>,
@@ -107,6 +111,11 @@ pub enum Message {
     AudioExplained {
         utterance: usize,
         result: Result<Box<SegmentExplanation>, Failure>,
+    },
+    /// A back-frame explanation, or why there is none.
+    BackExplained {
+        utterance: usize,
+        result: Result<Box<BackExplanation>, Failure>,
     },
     /// Decoded frames (RGB8), for `Command::Frames`.
     Frames {

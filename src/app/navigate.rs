@@ -52,6 +52,12 @@ impl AppState {
             .map(|(i, _)| i)
     }
 
+    /// Whether the loaded checkpoint reads back frames (then selecting an utterance also
+    /// explains its background).
+    pub fn reads_back_frames(&self) -> bool {
+        matches!(&self.models, Some(Ok(c)) if c.visual_streams.iter().any(|s| s == "back"))
+    }
+
     /// Make `i` the selection without moving the playhead: its keyframes, the face and word
     /// explanations are requested.
     fn show_utterance(&mut self, i: usize) {
@@ -71,6 +77,19 @@ impl AppState {
                 utterance: i,
                 video: video.clone(),
                 times: times.clone(),
+            });
+        }
+        if let (Some(video), false, false, true) = (
+            &self.doc.file,
+            times.is_empty(),
+            self.doc.backs.contains_key(&i),
+            self.reads_back_frames(),
+        ) {
+            self.doc.backs.insert(i, crate::app::pending::Pending::Running);
+            self.worker.send(Command::ExplainBack {
+                run: self.doc.run,
+                utterance: i,
+                video: video.clone(),
             });
         }
         if !self.doc.explanations.contains_key(&i) {

@@ -5,9 +5,10 @@
 //!   the explained prediction, red detracts, alpha ∝ |weight| / max |weight| (the paper's Fig. 2
 //!   colouring; LIME's local linear model g(z') = w·z', Eq. 1 of Ribeiro et al.).
 //! * **Background superpixels**: SLIC (`lime::slic`) on the shown keyframe, the same
-//!   segmentation LIME perturbs for the background. The shipped checkpoint does not read
-//!   back frames, so the viewer draws them as outlines; `superpixels` tints them when
-//!   weights are given (`amuse explain --modality back` for checkpoints that do).
+//!   segmentation LIME perturbs for the background, as outlines; for a checkpoint that
+//!   reads back frames, the keyframe the background was explained on shows the
+//!   explanation's own superpixels tinted by their weights ([`back_superpixels`]). The
+//!   shipped checkpoint does not read back frames: outlines only, and the viewer says so.
 //!
 //! SLIC takes a noticeable moment on a 640-pixel frame, so it runs on a thread of its own
 //! and the UI picks the result up when it is there.
@@ -15,6 +16,7 @@
 use std::sync::mpsc::{channel, Receiver};
 
 use crate::analysis::explain_face::FaceExplanation;
+use crate::analysis::explain_visual::BackExplanation;
 use crate::lime::slic::{slic, SlicParams};
 
 /// Green for support, red against; alpha ∝ |w| / `max` (at most `peak`).
@@ -66,6 +68,23 @@ pub fn superpixels(labels: &[usize], width: usize, height: usize, weights: Optio
         }
     }
     egui::ColorImage::new([width, height], pixels)
+}
+
+/// A back-frame explanation's superpixels tinted by their weights and outlined, an image
+/// of the back frame's size (the keyframe's).
+pub fn back_superpixels(e: &BackExplanation) -> Option<egui::ColorImage> {
+    let (w, h) = (e.width as usize, e.height as usize);
+    if w == 0 || h == 0 || e.labels.len() != w * h {
+        return None;
+    }
+    let labels: Vec<usize> = e.labels.iter().map(|&l| usize::from(l)).collect();
+    let mut weights = vec![0.0; labels.iter().max().map_or(0, |m| m + 1)];
+    for &(s, weight) in &e.weights {
+        if let Some(slot) = weights.get_mut(s) {
+            *slot = weight;
+        }
+    }
+    Some(superpixels(&labels, w, h, Some(&weights)))
 }
 
 /// The superpixels of the shown keyframes, computed on a thread of their own.

@@ -96,6 +96,9 @@ pub struct Document {
     pub explanations: HashMap<usize, Pending<crate::analysis::explain_words::WordExplanation>>,
     /// Face explanations by utterance (requested on selection).
     pub faces: HashMap<usize, Pending<Box<crate::app::panels::face::FaceView>>>,
+    /// Back-frame explanations by utterance (requested on selection when the checkpoint
+    /// reads back frames).
+    pub backs: HashMap<usize, Pending<Box<crate::analysis::explain_visual::BackExplanation>>>,
     /// Audio-segment explanations by utterance (requested with a button: slow).
     pub audio_explanations: HashMap<usize, Pending<Box<crate::analysis::explain_audio::SegmentExplanation>>>,
     /// Utterance to select when the running analysis finishes.
@@ -130,6 +133,7 @@ impl Document {
             video_view: false,
             explanations: HashMap::new(),
             faces: HashMap::new(),
+            backs: HashMap::new(),
             audio_explanations: HashMap::new(),
             pending_select: None,
             annotator: Default::default(),
@@ -245,6 +249,7 @@ impl AppState {
                 // A cancelled explanation leaves nothing (it can be asked for again); a
                 // failed one its reason.
                 Message::FaceFailed { utterance, failure } => settle(&mut self.doc.faces, utterance, Err(failure)),
+                Message::BackExplained { utterance, result } => settle(&mut self.doc.backs, utterance, result),
                 Message::AudioExplained { utterance, result } => {
                     settle(&mut self.doc.audio_explanations, utterance, result);
                 }

@@ -149,3 +149,94 @@ fn the_label_set_chosen_for_new_sidecars_survives_opening_another_video() {
         "`--labels iemocap` holds for every video"
     );
 }
+
+fn back_explanation() -> Box<crate::analysis::explain_visual::BackExplanation> {
+    Box::new(crate::analysis::explain_visual::BackExplanation {
+        time: 1.0,
+        explains: crate::analysis::explain_face::Target::Fused,
+        label: Emotion::Anger,
+        probability: 0.8,
+        weights: vec![(1, 0.3), (0, -0.1)],
+        score: 0.7,
+        samples: 300,
+        evaluated: 120,
+        seconds: 4.0,
+        width: 2,
+        height: 1,
+        labels: vec![0, 1],
+    })
+}
+
+#[test]
+fn the_background_is_explained_only_for_checkpoints_that_read_back_frames() {
+    let (_dir, mut state, reports, [first, .., now]) = reopened();
+    let utterance = crate::analysis::result::UtteranceResult {
+        start: 0.0,
+        end: 2.0,
+        speaker: None,
+        text: "Hi".into(),
+        label: None,
+        probs: [0.0; 7],
+        modality_probs: [None, None, None],
+        keyframe_times: vec![1.0],
+        keyframes: Vec::new(),
+        audio_seconds: 2.0,
+        face_expression: None,
+        voice: None,
+    };
+    state.doc.result = Some(DialogueResult {
+        utterances: vec![utterance.clone(), utterance],
+        ..Default::default()
+    });
+    let summary = |streams: &[&str]| crate::analysis::result::CheckpointSummary {
+        visual_streams: streams.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    // The shipped checkpoint reads faces only: no background explanation is asked for.
+    state.models = Some(Ok(summary(&["face"])));
+    state.select(0);
+    assert!(!state.reads_back_frames() && state.doc.backs.is_empty());
+    // One that reads back frames: asked for on selection, and its answer is kept.
+    state.models = Some(Ok(summary(&["face", "back"])));
+    state.select(1);
+    assert!(matches!(state.doc.backs.get(&1), Some(Pending::Running)));
+    report(
+        &reports,
+        first,
+        Message::BackExplained {
+            utterance: 1,
+            result: Err(Failure::Error("an earlier video's".into())),
+        },
+    );
+    state.poll();
+    assert!(
+        matches!(state.doc.backs.get(&1), Some(Pending::Running)),
+        "earlier run dropped"
+    );
+    let result = Ok(back_explanation());
+    report(&reports, now, Message::BackExplained { utterance: 1, result });
+    state.poll();
+    assert!(matches!(state.doc.backs.get(&1), Some(Pending::Ready(e)) if e.label == Emotion::Anger));
+    // A superseded (cancelled) one can be asked for again.
+    state.doc.backs.insert(0, Pending::Running);
+    let result = Err(Failure::Cancelled);
+    report(&reports, now, Message::BackExplained { utterance: 0, result });
+    state.poll();
+    assert!(!state.doc.backs.contains_key(&0));
+    // The tint: the supporting superpixel green, the border between the two outlined.
+    let e = back_explanation();
+    let tint = crate::app::overlays::back_superpixels(&e).unwrap();
+    assert_eq!(tint.size, [2, 1]);
+    let (left, right) = (tint.pixels[0], tint.pixels[1]);
+    assert_eq!(
+        left,
+        egui::Color32::from_rgba_unmultiplied(255, 255, 255, 150),
+        "edge outlined"
+    );
+    assert!(
+        right.g() > right.r(),
+        "superpixel 1 (+0.3) supports: green, got {right:?}"
+    );
+    let wrong_size = crate::analysis::explain_visual::BackExplanation { labels: vec![0], ..*e };
+    assert!(crate::app::overlays::back_superpixels(&wrong_size).is_none());
+}

@@ -9,6 +9,7 @@ pub use super::jobs::Job;
 use super::jobs::Jobs;
 pub use super::messages::{Command, Envelope, Message, Run};
 use super::pending::Failure;
+use crate::analysis::explain_visual::BACK_SAMPLES;
 use crate::analysis::Analyzer;
 use crate::device;
 use crate::features::extract::UtteranceFeatures;
@@ -86,6 +87,7 @@ impl Worker {
             Command::Analyze { .. } => Some(Job::Analysis),
             Command::Explain { .. } => Some(Job::Words),
             Command::ExplainAudio { utterance, .. } => Some(Job::Audio(*utterance)),
+            Command::ExplainBack { .. } => Some(Job::Back),
             // A few seconds at most: not cancellable.
             Command::ExplainFace { .. } | Command::Focus { .. } => None,
         };
@@ -236,6 +238,16 @@ fn run(
                         .map_err(|e| failure(&e))
                 });
                 send(Some(run), Message::AudioExplained { utterance, result });
+            }
+            Command::ExplainBack { run, utterance, video } => {
+                let result = ready(&analyzer, &analysed, run).and_then(|(analyzer, dialogue, features)| {
+                    let (samples, target) = (BACK_SAMPLES, crate::analysis::explain_face::Target::Fused);
+                    analyzer
+                        .explain_back(&video, dialogue, features, utterance, target, samples, 0, &cancel)
+                        .map(|(_, e)| Box::new(e))
+                        .map_err(|e| failure(&e))
+                });
+                send(Some(run), Message::BackExplained { utterance, result });
             }
             Command::ExplainFace {
                 run,

@@ -158,4 +158,45 @@ fn a_miniature_meld_raw_trains_every_stream_and_the_back_frames_decide() {
         "without the back frames nothing tells the classes apart:\n{}",
         without.table()
     );
+
+    // The background explanation the viewer asks for (and `amuse explain --modality back`
+    // prints) runs on this checkpoint: SLIC superpixels of a warm clip's back frame, through
+    // the scene CNN and the model (a one-line dialogue here: its label is not the point).
+    let clip = dir.path().join("warm_clip.mp4");
+    std::fs::copy(root.join("warm.mp4"), &clip).unwrap();
+    std::fs::write(
+        clip.with_extension("srt"),
+        "1\n00:00:00,000 --> 00:00:01,200\nSee you there.\n",
+    )
+    .unwrap();
+    let png = dir.path().join("back.png");
+    let explain = Command::new(env!("CARGO_BIN_EXE_amuse"))
+        .args(["--threads", "1", "--cpu", "explain"])
+        .arg(&clip)
+        .args([
+            "--utterance",
+            "1",
+            "--modality",
+            "back",
+            "--samples",
+            "100",
+            "--checkpoint",
+        ])
+        .arg(&out)
+        .arg("--png")
+        .arg(&png)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&explain.stdout);
+    assert!(explain.status.success(), "{}", String::from_utf8_lossy(&explain.stderr));
+    assert!(stdout.contains("explains the AMuSE prediction"), "{stdout}");
+    let weights = stdout.lines().skip_while(|l| !l.starts_with("superpixel")).skip(1);
+    assert!(
+        weights
+            .take_while(|l| l.contains("supports") || l.contains("against"))
+            .count()
+            >= 5,
+        "{stdout}"
+    );
+    assert_eq!(image::image_dimensions(&png).unwrap(), (320, 240), "{stdout}");
 }

@@ -143,6 +143,9 @@ pub fn show(ui: &mut egui::Ui, state: &mut AppState) {
         ui.separator();
         crate::app::panels::face::show(ui, state.doc.faces.get_mut(&i));
     }
+    if let Some(back) = state.doc.backs.get(&i) {
+        crate::app::panels::face::show_back(ui, back);
+    }
 }
 
 /// The fused prediction, each modality's Central head and the expression encoder's reading of

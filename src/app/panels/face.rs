@@ -1,8 +1,11 @@
 //! The face explanation of the selected utterance in the viewer: requested from the worker
 //! when an utterance is selected (it takes a fraction of a second, so it goes ahead of the
-//! word explanation), kept per utterance, drawn by the explanation panel.
+//! word explanation), kept per utterance, drawn by the explanation panel; and, for
+//! checkpoints that read back frames, the background explanation's summary (its
+//! superpixels are tinted on the picture).
 
 use crate::analysis::explain_face::{FaceExplanation, Target};
+use crate::analysis::explain_visual::BackExplanation;
 use crate::app::pending::Pending;
 
 /// A finished face explanation with its tinted crop (plain pixels; the texture is made on
@@ -77,6 +80,42 @@ pub fn show(ui: &mut egui::Ui, state: Option<&mut Pending<Box<FaceView>>>) {
                     ui.weak(format!("{} samples, R² {:.2}, at {:.2} s", e.samples, e.score, e.time));
                 });
             });
+        }
+    }
+}
+
+/// The background explanation's state: under way, why there is none, or what it explains
+/// (the superpixels themselves are tinted on the picture, "superpixels" on).
+pub fn show_back(ui: &mut egui::Ui, state: &Pending<Box<BackExplanation>>) {
+    match state {
+        Pending::Running => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("explaining the background…");
+            });
+        }
+        Pending::Failed(e) => {
+            ui.weak(format!("background: {e}"));
+        }
+        Pending::Ready(e) => {
+            let (support, against) = (
+                e.weights.iter().filter(|(_, w)| *w > 0.0).count(),
+                e.weights.iter().filter(|(_, w)| *w < 0.0).count(),
+            );
+            ui.strong(format!(
+                "background: why AMuSE predicts “{}” (p = {:.2})",
+                e.label.name(),
+                e.probability
+            ))
+            .on_hover_text(
+                "LIME over SLIC superpixels of the back frame (the keyframe with the faces removed), each switched \
+                 off by filling it with its mean colour and pushed through the scene encoder and the full model in its dialogue. Tick \
+                 “superpixels” to see them tinted on the keyframe: green supports the prediction, red detracts.",
+            );
+            ui.weak(format!(
+                "{support} superpixels for, {against} against; {} samples, R² {:.2}, keyframe at {:.2} s",
+                e.samples, e.score, e.time
+            ));
         }
     }
 }

@@ -17,8 +17,11 @@ pub struct Textures {
     generation: u64,
     handles: Vec<egui::TextureHandle>,
     superpixels: Superpixels,
-    /// The face-region tint of an utterance's face explanation.
-    face: Option<(usize, egui::TextureHandle)>,
+    /// The face-region tint of an utterance's face explanation, by (run, utterance): an
+    /// utterance of another opened video has the same index.
+    face: Option<((u64, usize), egui::TextureHandle)>,
+    /// The superpixel tint of an utterance's back-frame explanation, by (run, utterance).
+    back: Option<((u64, usize), egui::TextureHandle)>,
 }
 
 pub fn show(ui: &mut egui::Ui, state: &mut AppState, textures: &mut Textures) {
@@ -99,8 +102,13 @@ fn toggles(ui: &mut egui::Ui, state: &mut AppState) {
         .on_hover_text(
             "the face explanation's regions: green supports the explained prediction (AMuSE's, when the checkpoint reads faces; else the expression encoder's), red detracts (alpha ∝ |weight|)",
         );
+    let hover = if state.reads_back_frames() {
+        "SLIC superpixels of the background, as LIME perturbs them; on the keyframe the background was explained on, tinted: green supports AMuSE's prediction, red detracts (alpha ∝ |weight|)"
+    } else {
+        "SLIC superpixels of the background, as LIME perturbs them; outlines only: this checkpoint does not read back frames, so the background does not enter its prediction and is not coloured"
+    };
     ui.checkbox(&mut state.overlays.superpixels, "superpixels")
-        .on_hover_text("SLIC superpixels of the background, as LIME perturbs them; outlines only: the viewer colours no background explanation (`amuse explain --modality back` does, for checkpoints that read back frames)");
+        .on_hover_text(hover);
 }
 
 /// Draw a frame scaled to the space left and the overlays that belong to it: faces of
@@ -124,19 +132,36 @@ fn picture(
     let painter = ui.painter_at(rect);
     let to_screen = |x: f32, y: f32| rect.min + egui::vec2(x, y) * scale;
     let full = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-    // Superpixels are of the keyframes: not drawn over played frames.
+    // Superpixels are of the keyframes: not drawn over played frames. The keyframe the
+    // background was explained on shows the explanation's superpixels, tinted.
     if let (true, false, Some(k)) = (state.overlays.superpixels, state.doc.video_view, k) {
-        if let Some(sp) = textures.superpixels.texture(state.doc.frames_generation, k, ui.ctx()) {
+        let explained = match state.doc.backs.get(&i) {
+            Some(Pending::Ready(e)) if (e.time - time).abs() <= 1e-3 => Some(e),
+            _ => None,
+        };
+        if let Some(e) = explained {
+            if textures.back.as_ref().is_none_or(|(u, _)| *u != (state.doc.run, i)) {
+                textures.back = overlays::back_superpixels(e).map(|im| {
+                    let t = ui
+                        .ctx()
+                        .load_texture("back-superpixels", im, egui::TextureOptions::NEAREST);
+                    ((state.doc.run, i), t)
+                });
+            }
+            if let Some((_, t)) = &textures.back {
+                painter.image(t.id(), rect, full, egui::Color32::WHITE);
+            }
+        } else if let Some(sp) = textures.superpixels.texture(state.doc.frames_generation, k, ui.ctx()) {
             painter.image(sp.id(), rect, full, egui::Color32::WHITE);
         }
     }
     if let (true, Some(Pending::Ready(view))) = (state.overlays.face_regions, state.doc.faces.get(&i)) {
         let e = &view.explanation;
         if (e.time - time).abs() <= NEAR {
-            if textures.face.as_ref().is_none_or(|(u, _)| *u != i) {
+            if textures.face.as_ref().is_none_or(|(u, _)| *u != (state.doc.run, i)) {
                 textures.face = overlays::face_regions(e).map(|im| {
                     (
-                        i,
+                        (state.doc.run, i),
                         ui.ctx().load_texture("face-regions", im, egui::TextureOptions::NEAREST),
                     )
                 });
