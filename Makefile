@@ -30,3 +30,4 @@ fmt:
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps

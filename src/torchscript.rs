@@ -37,7 +37,7 @@ impl TorchScript {
     }
 
     /// The module's parameters by name, sharing storage with the module (so an in-place
-    /// change, like merging a [`super::adapter::TextAdapter`], changes what it computes).
+    /// change, like merging a [`crate::features::adapter::TextAdapter`], changes what it computes).
     pub fn parameters(&self) -> Result<Vec<(String, Tensor)>> {
         self.module
             .named_parameters()

@@ -5,7 +5,7 @@
 //! [`SEGMENT_SECONDS`] windows ([`crate::lime::audio`] says why), and each distinct
 //! pattern of silenced windows is re-encoded by the checkpoint's audio encoder (Whisper-tiny
 //! or aisfx) and pushed through the full model with the dialogue unchanged — the same
-//! [`InContext`] classifier the word explanations use, so text, face and the other
+//! `InContext` classifier the word explanations use, so text, face and the other
 //! utterances are reused, not recomputed.
 
 use std::cell::Cell;

@@ -7,7 +7,7 @@
 //! crops of *all* the utterance's keyframes at once, since the model reads them as one
 //! stream; each distinct pattern's crops go through the expression encoder into the face
 //! rows the visual branch reads, and the utterance is re-classified in its dialogue
-//! ([`InContext`]), everything else unchanged. Back frames are explained on the middle
+//! (`InContext`), everything else unchanged. Back frames are explained on the middle
 //! keyframe's back frame (SLIC superpixels), whose row is replaced by the scene CNN's reading
 //! of each perturbed picture. A checkpoint that does not read a stream is refused with a
 //! message saying so (the viewer shows it instead of colouring).

@@ -27,7 +27,7 @@ pub struct AnalyzeArgs {
     /// The transcript when it is not beside the video (a single video or MELD.Raw's CSV).
     #[arg(long)]
     pub transcript: Option<PathBuf>,
-    /// Output folder: one <name>.json per dialogue and summary.csv.
+    /// Output folder: one `<name>.json` per dialogue and summary.csv.
     #[arg(long)]
     pub out: PathBuf,
     /// Explain every utterance's prediction by its words (LIME; slow).

@@ -36,7 +36,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub meld_raw: Option<PathBuf>,
     /// A FER+ folder (with --data ferplus): one holding FER2013Train/ and FER2013Valid/, or a
-    /// split folder with label.csv and its PNGs [default: <data>/ferplus].
+    /// split folder with label.csv and its PNGs (default: `<data>/ferplus`).
     #[arg(long)]
     pub ferplus: Option<PathBuf>,
     /// With --data ferplus: the expression encoder to evaluate (`face_expression_ferplus`,

@@ -82,7 +82,7 @@ pub struct TrainArgs {
     /// (calibration; 0: none). The same utterances are held aside at every stage.
     #[arg(long, default_value_t = 0.1)]
     pub calibration_pool: f64,
-    /// A FER+ folder (with --data ferplus) [default: <data>/ferplus].
+    /// A FER+ folder (with --data ferplus) (default: `<data>/ferplus`).
     #[arg(long)]
     pub ferplus: Option<PathBuf>,
     /// A MELD.Raw folder (with --data meld-raw): train/ and dev/ with the clips

@@ -1,6 +1,6 @@
 //! Pretrained encoders: from prepared media to per-utterance feature tensors.
 //!
-//! Each encoder wraps one TorchScript export (see [`torchscript`]); the modules here only
+//! Each encoder wraps one TorchScript export (see [`crate::torchscript`]); the modules here only
 //! prepare inputs (tokenise, pad, crop, resample) and split outputs per utterance.
 pub mod adapter;
 pub mod audio;

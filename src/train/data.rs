@@ -29,7 +29,7 @@ pub struct Corpus {
     pub dialogues: Vec<Vec<UtteranceInput>>,
     /// Augmented copies per original dialogue: the first `len / (copies + 1)` dialogues are
     /// the originals, then each copy of all of them in the same order (see
-    /// [`clip_features`]), so that a held-aside pool never has a copy left in training.
+    /// `clip_features`), so that a held-aside pool never has a copy left in training.
     pub copies: usize,
 }
 

@@ -40,7 +40,7 @@ impl LabelSet {
     }
 
     /// IEMOCAP's six categories; "excited" and "frustrated" have no MELD equivalent, so
-    /// they are not counted in agreement with the model (see [`Entry::emotion`]).
+    /// they are not counted in agreement with the model (see [`Fields::emotion`]).
     pub fn iemocap() -> Self {
         Self {
             name: "iemocap".into(),
