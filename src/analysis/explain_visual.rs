@@ -28,6 +28,7 @@ use crate::features::extract::UtteranceFeatures;
 use crate::lime::engine::{Labels, LimeConfig, Neighbourhood};
 use crate::lime::face_regions::{self, REGIONS};
 use crate::lime::image::{render_overlay, slic, ImagePerturber, Segments, SlicParams};
+use crate::lime::Explanation;
 use crate::media::decode::{self, Frame};
 use crate::media::faces::split;
 use crate::media::transcript::Dialogue;
@@ -223,12 +224,7 @@ impl Analyzer {
         };
         let hood = Neighbourhood::of_segments(REGIONS.len(), &cfg, <[bool]>::to_vec, classifier)
             .map_err(|e| anyhow!("LIME: {e}"))?;
-        let label = crate::metrics::argmax(hood.predict_proba());
-        let exp = hood
-            .explain_labels(&Labels::Given(vec![label]), &cfg)
-            .map_err(|e| anyhow!("LIME: {e}"))?
-            .pop()
-            .ok_or_else(|| anyhow!("LIME returned no explanation"))?;
+        let (label, exp) = explain_top(&hood, &cfg)?;
         let explanation = FaceExplanation {
             time: frame.time,
             explains: target,
@@ -310,12 +306,7 @@ impl Analyzer {
         };
         let hood = Neighbourhood::of_segments(segments.count, &cfg, |m| perturber.perturb(m), classifier)
             .map_err(|e| anyhow!("LIME: {e}"))?;
-        let label = crate::metrics::argmax(hood.predict_proba());
-        let exp = hood
-            .explain_labels(&Labels::Given(vec![label]), &cfg)
-            .map_err(|e| anyhow!("LIME: {e}"))?
-            .pop()
-            .ok_or_else(|| anyhow!("LIME returned no explanation"))?;
+        let (label, exp) = explain_top(&hood, &cfg)?;
         let explanation = BackExplanation {
             time: frames[j].time,
             explains: target,
@@ -332,6 +323,17 @@ impl Analyzer {
         };
         Ok((back, explanation))
     }
+}
+
+/// The label the neighbourhood's instance is predicted as, and LIME's explanation of it.
+fn explain_top(hood: &Neighbourhood, cfg: &LimeConfig) -> Result<(usize, Explanation)> {
+    let label = crate::metrics::argmax(hood.predict_proba());
+    let exp = hood
+        .explain_labels(&Labels::Given(vec![label]), cfg)
+        .map_err(|e| anyhow!("LIME: {e}"))?
+        .pop()
+        .ok_or_else(|| anyhow!("LIME returned no explanation"))?;
+    Ok((label, exp))
 }
 
 /// The expression encoder's input from a face crop.
