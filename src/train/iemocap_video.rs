@@ -66,10 +66,14 @@ pub fn video_path(root: &Path, d: &Dialogue) -> PathBuf {
 }
 
 /// Each speaker's side of the frame (fractions of its width): the marker-wearer's is
-/// `lead`'s half, the other actor's the other half.
+/// `lead`'s half, the other actor's the other half. None for a dialogue whose name does not
+/// say who wore the markers (not `Ses..F_`/`Ses..M_`): its speakers take the largest face.
 pub fn sides(d: &Dialogue, lead: Lead) -> Vec<(String, [f32; 2])> {
     let (left, right) = ([0.0, 0.5], [0.5, 1.0]);
     let lead_letter = d.name.chars().nth(5);
+    if !matches!(lead_letter, Some('F' | 'M')) {
+        return Vec::new();
+    }
     let mut out: Vec<(String, [f32; 2])> = Vec::new();
     for u in &d.utterances {
         if out.iter().any(|(s, _)| *s == u.speaker) {
@@ -178,4 +182,39 @@ pub fn attach(
 /// Whether any dialogue of `dialogues` has its video under `root`.
 pub fn any_video(root: &Path, dialogues: &[Dialogue]) -> bool {
     dialogues.iter().any(|d| video_path(root, d).is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::iemocap::Utterance;
+
+    fn dialogue(name: &str, speakers: &[&str]) -> Dialogue {
+        let utterance = |s: &&str| Utterance {
+            id: format!("{name}_{}000", &s[5..]),
+            speaker: (*s).to_owned(),
+            start: 0.0,
+            end: 1.0,
+            label: None,
+            text: String::new(),
+            wav: PathBuf::new(),
+        };
+        Dialogue {
+            session: 1,
+            name: name.to_owned(),
+            utterances: speakers.iter().map(utterance).collect(),
+        }
+    }
+
+    #[test]
+    fn the_marker_wearer_sits_on_the_lead_side() {
+        let (l, r) = ([0.0, 0.5], [0.5, 1.0]);
+        let d = dialogue("Ses01F_impro01", &["Ses01M", "Ses01F", "Ses01M"]);
+        assert_eq!(sides(&d, Lead::Left), [("Ses01M".into(), r), ("Ses01F".into(), l)]);
+        assert_eq!(sides(&d, Lead::Right), [("Ses01M".into(), l), ("Ses01F".into(), r)]);
+        let d = dialogue("Ses02M_script01_1", &["Ses02F", "Ses02M"]);
+        assert_eq!(sides(&d, Lead::Left), [("Ses02F".into(), r), ("Ses02M".into(), l)]);
+        // A renamed dialogue says nothing about the markers: no side is guessed.
+        assert!(sides(&dialogue("my_dialogue", &["Ses02F"]), Lead::Left).is_empty());
+    }
 }
