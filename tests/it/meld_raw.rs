@@ -91,20 +91,8 @@ fn a_miniature_meld_raw_trains_every_stream_and_the_back_frames_decide() {
     let run = Command::new(env!("CARGO_BIN_EXE_amuse"))
         .args(["--threads", "1", "--cpu", "train", "--data", "meld-raw", "--meld-raw"])
         .arg(&root)
-        .args([
-            "--epochs",
-            "15",
-            "--batch",
-            "1",
-            "--lr",
-            "0.003",
-            "--hidden",
-            "16",
-            "--man-layers",
-            "1",
-        ])
-        .args(["--dropout", "0"])
-        .args(["--calibration-pool", "0", "--seed", "3", "--out"])
+        .args(common::MINIATURE_TRAINING)
+        .arg("--out")
         .arg(&out)
         .output()
         .unwrap();

@@ -76,6 +76,28 @@ pub fn bytes_fixture(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     path
 }
 
+/// `amuse train` flags of a small model trained from scratch on a generated miniature corpus
+/// until it fits it: width 16, one MAN layer, no dropout, batch 1, 15 epochs, seed 3, no
+/// calibration pool (the miniatures are too small to hold one aside).
+pub const MINIATURE_TRAINING: [&str; 16] = [
+    "--epochs",
+    "15",
+    "--batch",
+    "1",
+    "--lr",
+    "0.003",
+    "--hidden",
+    "16",
+    "--man-layers",
+    "1",
+    "--dropout",
+    "0",
+    "--calibration-pool",
+    "0",
+    "--seed",
+    "3",
+];
+
 /// A model small enough to train in a test: 4-dim text and audio, 3-dim face and back, width
 /// 16, no dropout (each test sets what it studies on top).
 pub fn tiny_config() -> amuse::model::config::Config {
