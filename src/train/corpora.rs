@@ -184,9 +184,9 @@ pub fn load(store: &ModelStore, enc: &Encoders, set: Dataset, split: Split, sour
             let Some(root) = sources.iemocap.as_deref() else {
                 bail!("--data iemocap needs --iemocap PATH (the IEMOCAP_full_release folder)")
             };
-            let mut corpus = super::iemocap::corpus(store, &enc.text, &enc.audio()?, root, split)?;
+            let dialogues = super::iemocap::split(root, split)?;
+            let mut corpus = super::iemocap::corpus(store, &enc.text, &enc.audio()?, &dialogues, split)?;
             if let Some(lead) = sources.iemocap_faces.and_then(|f| f.lead()) {
-                let dialogues = super::iemocap::split(root, split)?;
                 if super::iemocap_video::any_video(root, &dialogues) {
                     let pipeline = enc.pipeline(store)?;
                     super::iemocap_video::attach(store, pipeline, root, &dialogues, &mut corpus.dialogues, lead);

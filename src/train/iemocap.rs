@@ -215,18 +215,18 @@ pub fn split(root: &Path, split: &str) -> Result<Vec<Dialogue>> {
     }
 }
 
-/// A split as model inputs: MPNet token states of the text, the audio encoder's frames of
-/// the wav, speakers and labels (indices into [`CLASSES`]). Features are cached like the
-/// other corpora's, keyed by the split's files (names, sizes) and the encoders.
+/// Split `which`'s dialogues (as [`split`] reads them) as model inputs: MPNet token states
+/// of the text, the audio encoder's frames of the wav, speakers and labels (indices into
+/// [`CLASSES`]). Features are cached like the other corpora's, keyed by the split's files
+/// (names, sizes) and the encoders.
 pub fn corpus(
     store: &crate::manifest::ModelStore,
     text: &crate::features::text::TextEncoder,
     audio: &super::data::AudioEncoderRef<'_>,
-    root: &Path,
+    dialogues: &[Dialogue],
     which: &str,
 ) -> Result<super::data::Corpus> {
     use sha2::{Digest, Sha256};
-    let dialogues = split(root, which)?;
     let all: Vec<&Utterance> = dialogues.iter().flat_map(|d| &d.utterances).collect();
     let mut h = Sha256::new();
     for u in &all {

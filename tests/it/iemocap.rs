@@ -170,10 +170,11 @@ fn a_split_becomes_model_inputs_through_the_real_encoders() {
     let speech = SpeechEncoder::load(&store, tch::Device::Cpu).unwrap();
     let dir = tempfile::tempdir().unwrap();
     miniature(dir.path());
-    let both = [
-        iemocap::corpus(&store, &text, &AudioEncoderRef::Whisper(&speech), dir.path(), "train").unwrap(),
-        iemocap::corpus(&store, &text, &AudioEncoderRef::Whisper(&speech), dir.path(), "dev").unwrap(),
-    ];
+    let split_corpus = |which: &str| {
+        let dialogues = iemocap::split(dir.path(), which).unwrap();
+        iemocap::corpus(&store, &text, &AudioEncoderRef::Whisper(&speech), &dialogues, which).unwrap()
+    };
+    let both = [split_corpus("train"), split_corpus("dev")];
     let s1 = both
         .iter()
         .find(|c| c.dialogues[0].len() == 4)
