@@ -76,6 +76,16 @@ impl ExtractOptions {
             ..Self::default()
         }
     }
+
+    /// How the face of `speaker`'s utterance is chosen.
+    pub fn pick_for(&self, speaker: Option<&str>) -> Pick {
+        let side = self
+            .speaker_sides
+            .iter()
+            .find(|(s, _)| Some(s.as_str()) == speaker)
+            .map(|&(_, side)| Pick::Side(side));
+        side.unwrap_or(Pick::point(self.speaker_pick))
+    }
 }
 
 impl Default for ExtractOptions {
@@ -88,18 +98,6 @@ impl Default for ExtractOptions {
             audio: true,
             speaker_sides: Vec::new(),
         }
-    }
-}
-
-impl ExtractOptions {
-    /// How the face of `speaker`'s utterance is chosen.
-    pub fn pick_for(&self, speaker: Option<&str>) -> Pick {
-        let side = self
-            .speaker_sides
-            .iter()
-            .find(|(s, _)| Some(s.as_str()) == speaker)
-            .map(|&(_, side)| Pick::Side(side));
-        side.unwrap_or(Pick::point(self.speaker_pick))
     }
 }
 
